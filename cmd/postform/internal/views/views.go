@@ -1,0 +1,196 @@
+// Package views renders postform's output: human text for people and
+// versioned JSON lines for machines, chosen once per command. The runner
+// reports through hooks; views implement them. Nothing else in postform
+// writes to the terminal.
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/term"
+)
+
+// UIVersion is the version of the JSON lines format (-json).
+const UIVersion = "1.0"
+
+// Streams are the command's standard streams and what is known about them.
+type Streams struct {
+	Out, Err io.Writer
+	OutTTY   bool // stdout is a terminal
+	ErrTTY   bool // stderr is a terminal
+	Width    int  // terminal width (78 when unknown)
+	Color    bool // colour allowed (a TTY and no -no-color)
+}
+
+// DetectStreams inspects w for terminal-ness (an *os.File with a TTY).
+func DetectStreams(out, errw io.Writer, noColor bool) Streams {
+	s := Streams{Out: out, Err: errw, Width: 78}
+	type fder interface{ Fd() uintptr }
+	if f, ok := out.(fder); ok && term.IsTerminal(int(f.Fd())) {
+		s.OutTTY = true
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+			s.Width = w
+		}
+	}
+	if f, ok := errw.(fder); ok && term.IsTerminal(int(f.Fd())) {
+		s.ErrTTY = true
+	}
+	s.Color = s.OutTTY && !noColor
+	return s
+}
+
+// JSONLines writes one JSON object per line, starting with a version
+// message. It is safe for concurrent use.
+type JSONLines struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+// NewJSONLines starts a stream on w and writes the version header.
+func NewJSONLines(w io.Writer, toolVersion string) *JSONLines {
+	j := &JSONLines{enc: json.NewEncoder(w)}
+	j.enc.SetEscapeHTML(false)
+	j.Emit("version", map[string]any{"ui_version": UIVersion, "postform": toolVersion})
+	return j
+}
+
+// Emit writes one typed event.
+func (j *JSONLines) Emit(typ string, fields map[string]any) {
+	m := make(map[string]any, len(fields)+1)
+	for k, v := range fields {
+		m[k] = v
+	}
+	m["type"] = typ
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_ = j.enc.Encode(m)
+}
+
+// Diagnostic is the JSON form of an hcl.Diagnostic.
+type Diagnostic struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail"`
+	Address  string `json:"address,omitempty"`
+	Range    *Range `json:"range,omitempty"`
+	Snippet  string `json:"snippet,omitempty"`
+}
+
+// Range is a source range in JSON output.
+type Range struct {
+	Filename string `json:"filename"`
+	Start    Pos    `json:"start"`
+	End      Pos    `json:"end"`
+}
+
+// Pos is a source position.
+type Pos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+// JSONDiagnostic converts d, with the source line as a snippet when known.
+func JSONDiagnostic(d *hcl.Diagnostic, files map[string]*hcl.File) Diagnostic {
+	out := Diagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+	if d.Severity == hcl.DiagWarning {
+		out.Severity = "warning"
+	}
+	if d.Subject != nil {
+		r := d.Subject
+		out.Range = &Range{Filename: r.Filename,
+			Start: Pos{r.Start.Line, r.Start.Column, r.Start.Byte},
+			End:   Pos{r.End.Line, r.End.Column, r.End.Byte}}
+		if f := files[r.Filename]; f != nil && r.Start.Line > 0 {
+			lines := strings.Split(string(f.Bytes), "\n")
+			if r.Start.Line <= len(lines) {
+				out.Snippet = strings.TrimRight(lines[r.Start.Line-1], "\r")
+			}
+		}
+	}
+	return out
+}
+
+// JSONDiagnostics converts a list, never returning nil.
+func JSONDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) []Diagnostic {
+	out := make([]Diagnostic, 0, len(diags))
+	for _, d := range diags {
+		out = append(out, JSONDiagnostic(d, files))
+	}
+	return out
+}
+
+// WriteDiagnostics renders diags for people with file:line:col, the source
+// snippet and the wrapped detail.
+func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, width int, color bool) {
+	if len(diags) == 0 {
+		return
+	}
+	dw := hcl.NewDiagnosticTextWriter(w, files, uint(width), color)
+	for _, d := range diags {
+		_ = dw.WriteDiagnostic(d)
+		fmt.Fprintln(w)
+	}
+}
+
+// ErrorDiag makes a source-less diagnostic for failures outside the
+// configuration (I/O, API, state).
+func ErrorDiag(summary string, err error) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: err.Error()}
+}
+
+// Commas formats n with thousands separators.
+func Commas(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Redact masks the local part of every address-like word in s:
+// "ann@example.com" becomes "a***@example.com".
+func Redact(s string) string {
+	var b strings.Builder
+	i := 0
+	for i < len(s) {
+		at := strings.IndexByte(s[i:], '@')
+		if at < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		at += i
+		// Walk back over the local part.
+		start := at
+		for start > i && isLocalChar(s[start-1]) {
+			start--
+		}
+		b.WriteString(s[i:start])
+		if start < at {
+			b.WriteByte(s[start])
+			b.WriteString("***")
+		}
+		b.WriteByte('@')
+		i = at + 1
+	}
+	return b.String()
+}
+
+func isLocalChar(c byte) bool {
+	return c == '.' || c == '+' || c == '-' || c == '_' || c == '%' ||
+		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}

@@ -1,0 +1,546 @@
+package config
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/postform/postform/config/funcs"
+)
+
+// Messages returns an iterator over the batch's messages, each evaluated and
+// rendered when the iterator reaches it; nothing is retained between
+// messages, so a batch streamed from csvfile uses memory independent of its
+// number of rows (apart from the set of keys seen, kept to detect
+// duplicates).
+//
+// Messages come in key order for a map or set for_each, and in row order for a
+// csvfile source. A message whose data is invalid is still yielded, with its
+// Address set and error diagnostics whose Detail starts with the address;
+// iteration then continues, so that every problem is reported. When the key
+// itself cannot be computed (for example a data row whose key expression
+// fails), the message has an empty Key and Address names the batch. A
+// malformed data file ends the iteration after a final diagnostic.
+//
+// The iterator may be run more than once, and several iterators may run at
+// the same time; each starts from the beginning. It yields nothing for a
+// batch whose errors were reported by Evaluate.
+func (b *Batch) Messages() iter.Seq2[*Message, hcl.Diagnostics] {
+	return func(yield func(*Message, hcl.Diagnostics) bool) {
+		if b.broken {
+			return
+		}
+		r := b.newRenderer()
+		switch {
+		case b.csv != nil:
+			r.streamCSV(yield)
+		case b.hasForEach:
+			isSet := b.forEach.Type().IsSetType()
+			for it := b.forEach.ElementIterator(); it.Next(); {
+				k, v := it.Element()
+				key := k
+				if isSet {
+					key = v
+				}
+				if !yield(r.render(key.AsString(), v, nil)) {
+					return
+				}
+			}
+		default:
+			yield(r.render("", cty.NilVal, nil))
+		}
+	}
+}
+
+// renderer evaluates one batch's messages. Its evaluation contexts are reused
+// from message to message, so a renderer belongs to a single iteration.
+type renderer struct {
+	b *Batch
+	// ctx is the context of batch arguments: each, over the global var,
+	// local and functions.
+	ctx *hcl.EvalContext
+	// cctx is the context of subject and bodies: the data attributes as
+	// top-level variables, over ctx.
+	cctx *hcl.EvalContext
+	row  *csvRow
+	// plain renders subjects and text bodies; html escapes interpolations.
+	plain, html templateRenderer
+	// validNames caches which data attribute names are identifiers.
+	validNames map[string]bool
+}
+
+// csvRow locates the data row of the message being rendered.
+type csvRow struct {
+	reader *csv.Reader
+	src    *csvSource
+	record []string
+	rng    hcl.Range
+}
+
+func (b *Batch) newRenderer() *renderer {
+	ctx := b.s.global.NewChild()
+	ctx.Variables = map[string]cty.Value{}
+	cctx := ctx.NewChild()
+	cctx.Variables = map[string]cty.Value{}
+	return &renderer{b: b, ctx: ctx, cctx: cctx, html: templateRenderer{escape: true}, validNames: map[string]bool{}}
+}
+
+// address formats a message address: batch.NAME["key"].
+func address(batch, key string, keyed bool) string {
+	if !keyed {
+		return "batch." + batch
+	}
+	return "batch." + batch + "[" + hclQuote(key) + "]"
+}
+
+// hclQuote quotes s as an HCL string literal, escaping template sequences.
+func hclQuote(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s) + 2)
+	sb.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == '"':
+			sb.WriteString(`\"`)
+		case r == '\\':
+			sb.WriteString(`\\`)
+		case r == '\n':
+			sb.WriteString(`\n`)
+		case r == '\r':
+			sb.WriteString(`\r`)
+		case r == '\t':
+			sb.WriteString(`\t`)
+		case (r == '$' || r == '%') && i+1 < len(s) && s[i+1] == '{':
+			sb.WriteRune(r)
+			sb.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&sb, `\u%04x`, r)
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// streamCSV yields the messages of a csvfile for_each, evaluating the for
+// expression's condition, key and value for one row at a time.
+func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
+	cs := r.b.csv
+	fe := cs.forExpr
+	rd := csv.NewReader(bytes.NewReader(cs.src))
+	rd.ReuseRecord = true
+	rd.FieldsPerRecord = len(cs.header)
+	if _, err := rd.Read(); err != nil {
+		return // should never happen because prepareCSV read the header
+	}
+	ictx := r.b.s.global.NewChild()
+	ictx.Variables = make(map[string]cty.Value, 2)
+	seen := make(map[string]int32)
+	row := &csvRow{reader: rd, src: cs}
+	rowErr := func(rng hcl.Range, diags hcl.Diagnostics) bool {
+		m := &Message{Address: address(r.b.Name, "", false), Batch: r.b.Name, Range: rng, MessageStream: r.b.Stream}
+		for _, d := range diags {
+			d.Detail = fmt.Sprintf("%s row %d: %s", cs.path, rng.Start.Line, d.Detail)
+		}
+		return yield(m, diags)
+	}
+	for index := 0; ; index++ {
+		start := rd.InputOffset()
+		record, err := rd.Read()
+		if err == io.EOF {
+			return
+		}
+		for start < int64(len(cs.src)) && (cs.src[start] == '\n' || cs.src[start] == '\r') {
+			start++ // blank lines, which the CSV reader skips
+		}
+		end := rd.InputOffset()
+		for end > start && (cs.src[end-1] == '\n' || cs.src[end-1] == '\r') {
+			end--
+		}
+		var pe *csv.ParseError
+		if err != nil {
+			line := 0
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			rng := hcl.Range{Filename: cs.path, Start: hcl.Pos{Line: line, Column: 1, Byte: int(start)}, End: hcl.Pos{Line: line, Column: int(end-start) + 1, Byte: int(end)}}
+			if pe != nil && errors.Is(pe.Err, csv.ErrFieldCount) {
+				if !rowErr(rng, hcl.Diagnostics{errorDiag("Invalid data row", fmt.Sprintf("the row has %d fields but the header names %d columns. Quote fields that contain commas.", len(record), len(cs.header)), rng.Ptr())}) {
+					return
+				}
+				continue
+			}
+			rowErr(rng, hcl.Diagnostics{errorDiag("Invalid data file", fmt.Sprintf("the file is not valid CSV (%s), so reading stopped here. Fix the quoting of this row.", err), rng.Ptr())})
+			return
+		}
+		line, _ := rd.FieldPos(0)
+		row.record = record
+		row.rng = hcl.Range{Filename: cs.path, Start: hcl.Pos{Line: line, Column: 1, Byte: int(start)}, End: hcl.Pos{Line: line, Column: int(end-start) + 1, Byte: int(end)}}
+
+		attrs := make(map[string]cty.Value, len(cs.header))
+		for i, col := range cs.header {
+			attrs[col] = cty.StringVal(record[i])
+		}
+		ictx.Variables[fe.ValVar] = cty.ObjectVal(attrs)
+		if fe.KeyVar != "" {
+			ictx.Variables[fe.KeyVar] = cty.NumberIntVal(int64(index))
+		}
+		if fe.CondExpr != nil {
+			include, diags := fe.CondExpr.Value(ictx)
+			if !diags.HasErrors() {
+				include, _ = include.Unmark()
+				if conv, err := convert.Convert(include, cty.Bool); err != nil || conv.IsNull() || !conv.IsKnown() {
+					diags = append(diags, errorDiag("Invalid for_each condition", "the if clause of the for expression must be true or false.", fe.CondExpr.Range().Ptr()))
+				} else {
+					include = conv
+				}
+			}
+			if diags.HasErrors() {
+				if !rowErr(row.rng, diags) {
+					return
+				}
+				continue
+			}
+			if include.False() {
+				continue
+			}
+		}
+		keyVal, diags := fe.KeyExpr.Value(ictx)
+		key := ""
+		if !diags.HasErrors() {
+			if keyVal.ContainsMarked() {
+				diags = append(diags, errorDiag("Invalid for_each key", "the key is derived from a sensitive value, but keys become message addresses, which are shown in plans and reports.", fe.KeyExpr.Range().Ptr()))
+			} else if conv, err := convert.Convert(keyVal, cty.String); err != nil || conv.IsNull() || !conv.IsKnown() {
+				diags = append(diags, errorDiag("Invalid for_each key", "the key expression must produce a string.", fe.KeyExpr.Range().Ptr()))
+			} else {
+				key = conv.AsString()
+			}
+		}
+		value, moreDiags := fe.ValExpr.Value(ictx)
+		diags = append(diags, moreDiags...)
+		if diags.HasErrors() {
+			if !rowErr(row.rng, diags) {
+				return
+			}
+			continue
+		}
+
+		r.row = row
+		m, msgDiags := r.render(key, value, row)
+		r.row = nil
+		if first, dup := seen[key]; dup {
+			msgDiags = append(msgDiags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate for_each key",
+				Detail:   fmt.Sprintf("%s: row %d of %s produces the key %s, which row %d already produced. Keys identify messages across runs, so each must be unique: key on a unique column, or filter the duplicates out with the for expression's if clause.", m.Address, line, cs.path, hclQuote(key), first),
+				Subject:  row.rng.Ptr(),
+			})
+		} else {
+			seen[strings.Clone(key)] = int32(line)
+		}
+		if !yield(m, msgDiags) {
+			return
+		}
+	}
+}
+
+// fieldRange returns the source range of column col in the current row.
+func (row *csvRow) fieldRange(col int) hcl.Range {
+	line, column := row.reader.FieldPos(col)
+	if line != row.rng.Start.Line {
+		return row.rng // a quoted field spanning lines: point at the row
+	}
+	startByte := row.rng.Start.Byte + column - 1
+	width := len(row.record[col])
+	if startByte < len(row.src.src) && row.src.src[startByte] == '"' {
+		width = len(row.record[col]) + 2 + strings.Count(row.record[col], `"`)
+	}
+	return hcl.Range{
+		Filename: row.rng.Filename,
+		Start:    hcl.Pos{Line: line, Column: column, Byte: startByte},
+		End:      hcl.Pos{Line: line, Column: column + width, Byte: startByte + width},
+	}
+}
+
+// subjectFor returns the tightest range for a problem with the value of expr:
+// for a message from a CSV row, the field (each.value.COL) or the row when
+// the value depends on each; otherwise the expression.
+func (r *renderer) subjectFor(expr hcl.Expression) *hcl.Range {
+	if r.row == nil || expr == nil {
+		if expr == nil {
+			return r.b.DeclRange.Ptr()
+		}
+		return expr.Range().Ptr()
+	}
+	if tr, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok && r.row.src.valueIsRow && len(tr.Traversal) == 3 && tr.Traversal.RootName() == "each" {
+		if a, ok := tr.Traversal[1].(hcl.TraverseAttr); ok && a.Name == "value" {
+			if c, ok := tr.Traversal[2].(hcl.TraverseAttr); ok {
+				if col, ok := r.row.src.columns[c.Name]; ok {
+					return r.row.fieldRange(col).Ptr()
+				}
+			}
+		}
+	}
+	if refersTo(expr, "each") {
+		return r.row.rng.Ptr()
+	}
+	return expr.Range().Ptr()
+}
+
+// sourceNote says which argument computed a value whose diagnostic points
+// into a data file.
+func (r *renderer) sourceNote(name string, expr hcl.Expression, subject *hcl.Range) string {
+	if expr == nil || subject == nil || subject.Filename == expr.Range().Filename {
+		return ""
+	}
+	return fmt.Sprintf(" The value comes from this data row through the %s argument at %s.", name, rangeString(expr.Range()))
+}
+
+// render evaluates and validates one message.
+func (r *renderer) render(key string, value cty.Value, row *csvRow) (*Message, hcl.Diagnostics) {
+	b := r.b
+	src := b.src
+	m := &Message{
+		Address:       address(b.Name, key, b.hasForEach),
+		Batch:         b.Name,
+		Key:           key,
+		MessageStream: b.Stream,
+		Range:         b.DeclRange,
+	}
+	if row != nil {
+		m.Range = row.rng
+	}
+	if b.hasForEach {
+		r.ctx.Variables["each"] = cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": value})
+	}
+	e := &msgEval{r: r, m: m}
+
+	m.From = e.str("from", src.From, r.ctx)
+	m.To = e.str("to", src.To, r.ctx)
+	m.Cc = e.str("cc", src.Cc, r.ctx)
+	m.Bcc = e.str("bcc", src.Bcc, r.ctx)
+	m.ReplyTo = e.str("reply_to", src.ReplyTo, r.ctx)
+	m.Tag = e.str("tag", src.Tag, r.ctx)
+	m.TrackLinks = e.str("track_links", src.TrackLinks, r.ctx)
+	if b.streamPerMessage {
+		if st := e.str("message_stream", src.MessageStream, r.ctx); st != "" {
+			m.MessageStream = st
+		}
+	}
+	if src.TrackOpens != nil {
+		if v, ok := e.value("track_opens", src.TrackOpens, r.ctx); ok {
+			if conv, err := convert.Convert(v, cty.Bool); err != nil || !conv.IsKnown() {
+				e.fail("Invalid value for track_opens", "track_opens must be true or false.", src.TrackOpens)
+			} else if !conv.IsNull() {
+				t := conv.True()
+				m.TrackOpens = &t
+			}
+		}
+	}
+	m.Metadata = e.metadata(src.Metadata)
+	m.Headers = e.headers(src.Headers)
+	m.Attachments = e.attachments(src.Attachments)
+
+	clear(r.cctx.Variables)
+	dataOK := e.data(src.Data)
+	if st := src.ServerTemplate; st != nil {
+		e.serverTemplate(st)
+	} else if b.content != nil && dataOK {
+		m.Subject = e.content("subject", b.content.subject, &r.plain)
+		m.HTMLBody = e.content("html", b.content.html, &r.html)
+		m.TextBody = e.content("text", b.content.text, &r.plain)
+	}
+	if !e.failed["from"] && !e.failed["to"] {
+		e.validate()
+	}
+	for _, d := range e.diags {
+		d.Detail = m.Address + ": " + d.Detail
+	}
+	return m, e.diags
+}
+
+// msgEval collects the values, sensitivity and diagnostics of one message.
+type msgEval struct {
+	r      *renderer
+	m      *Message
+	diags  hcl.Diagnostics
+	failed map[string]bool
+}
+
+func (e *msgEval) fail(summary, detail string, expr hcl.Expression) {
+	subject := e.r.subjectFor(expr)
+	e.diags = append(e.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  subject,
+	})
+}
+
+func (e *msgEval) markFailed(field string) {
+	if e.failed == nil {
+		e.failed = map[string]bool{}
+	}
+	e.failed[field] = true
+}
+
+// value evaluates expr, records whether it is sensitive, and returns it
+// unmarked. ok is false when there were errors or the value is null.
+func (e *msgEval) value(field string, expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
+	if expr == nil {
+		return cty.NilVal, false
+	}
+	v, constant := e.r.b.constants[expr]
+	if !constant {
+		var diags hcl.Diagnostics
+		v, diags = expr.Value(ctx)
+		if diags.HasErrors() {
+			e.diags = append(e.diags, diags...)
+			e.markFailed(field)
+			return cty.NilVal, false
+		}
+	}
+	if containsMarked(v) {
+		var marks cty.ValueMarks
+		v, marks = v.UnmarkDeep()
+		if _, ok := marks[funcs.Sensitive]; ok {
+			e.m.Sensitive = append(e.m.Sensitive, field)
+		}
+	}
+	if v.IsNull() || !isWhollyKnown(v) {
+		// Unknown values come only from earlier errors, reported already.
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// containsMarked is v.ContainsMarked without its walk (and allocations) for
+// primitive values.
+func containsMarked(v cty.Value) bool {
+	if v.Type().IsPrimitiveType() {
+		return v.IsMarked()
+	}
+	return v.ContainsMarked()
+}
+
+// isWhollyKnown is v.IsWhollyKnown without its walk for primitive values.
+func isWhollyKnown(v cty.Value) bool {
+	if v.Type().IsPrimitiveType() {
+		return v.IsKnown()
+	}
+	return v.IsWhollyKnown()
+}
+
+func (e *msgEval) str(field string, expr hcl.Expression, ctx *hcl.EvalContext) string {
+	v, ok := e.value(field, expr, ctx)
+	if !ok {
+		return ""
+	}
+	if v.Type() == cty.String {
+		return v.AsString()
+	}
+	conv, err := convert.Convert(v, cty.String)
+	if err != nil {
+		e.markFailed(field)
+		e.fail("Invalid value for "+field, fmt.Sprintf("%s must be a string, but this is %s.", field, v.Type().FriendlyName()), expr)
+		return ""
+	}
+	return conv.AsString()
+}
+
+// data evaluates the data argument into the content context's variables.
+// Marks are kept, so that a rendered field derived from a sensitive value is
+// itself sensitive.
+func (e *msgEval) data(expr hcl.Expression) bool {
+	if expr == nil {
+		return true
+	}
+	if items := e.r.b.dataItems; items != nil {
+		// A static object constructor: evaluate its items straight into
+		// the template variables, without building the object.
+		ok := true
+		for _, item := range items {
+			v, diags := item.expr.Value(e.r.ctx)
+			e.diags = append(e.diags, diags...)
+			if diags.HasErrors() {
+				ok = false
+				continue
+			}
+			e.r.cctx.Variables[item.name] = v
+		}
+		return ok
+	}
+	v, diags := expr.Value(e.r.ctx)
+	e.diags = append(e.diags, diags...)
+	if diags.HasErrors() {
+		return false
+	}
+	v, marks := v.Unmark()
+	if v.IsNull() {
+		return true
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		e.fail("Invalid value for data", fmt.Sprintf("data must be an object whose attributes become template variables, but this is %s.", ty.FriendlyName()), expr)
+		return false
+	}
+	if !v.IsKnown() {
+		return false // from an earlier error, reported already
+	}
+	ok := true
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		name := k.AsString()
+		switch {
+		case name == "var" || name == "local" || name == "each":
+			e.fail("Reserved data attribute", fmt.Sprintf("the data attribute %q would hide the %s namespace in templates. Rename it.", name, name), expr)
+			ok = false
+		case !e.r.validName(name):
+			e.fail("Invalid data attribute", fmt.Sprintf("the data attribute %q is not a valid identifier, so templates cannot refer to it. Use letters, digits and underscores.", name), expr)
+			ok = false
+		default:
+			e.r.cctx.Variables[name] = val.WithMarks(marks)
+		}
+	}
+	return ok
+}
+
+// validName reports whether a data attribute name is an identifier, caching
+// the answer: hclsyntax.ValidIdentifier runs the lexer.
+func (r *renderer) validName(name string) bool {
+	ok, cached := r.validNames[name]
+	if !cached {
+		ok = hclsyntax.ValidIdentifier(name)
+		if len(r.validNames) < 1000 {
+			r.validNames[name] = ok
+		}
+	}
+	return ok
+}
+
+// content renders a subject or body template with the data variables.
+func (e *msgEval) content(field string, expr hcl.Expression, t *templateRenderer) string {
+	if expr == nil {
+		return ""
+	}
+	s, ok := t.render(expr, e.r.cctx)
+	e.diags = append(e.diags, t.diags...)
+	if !ok {
+		e.markFailed(field)
+		return ""
+	}
+	if _, sensitive := t.marks[funcs.Sensitive]; sensitive {
+		e.m.Sensitive = append(e.m.Sensitive, field)
+	}
+	return s
+}

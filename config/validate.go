@@ -1,0 +1,213 @@
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/mail"
+	"path"
+	"slices"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Postmark's per-message limits (see shared/reference/postmark-api.md).
+const (
+	maxRecipients     = 50
+	maxFromLen        = 255 // UTF-16 code units
+	maxSubjectLen     = 2000
+	maxTagLen         = 1000
+	maxBodyBytes      = 5 << 20
+	maxMessageBytes   = 10 << 20 // attachments counted after base64 encoding
+	maxMetadataKeys   = 9        // Postmark allows 10; pf_id is reserved
+	maxMetadataKeyLen = 20
+	maxMetadataValLen = 80
+	reservedMetadata  = "pf_id"
+)
+
+// trackLinksValues are the values Postmark accepts for TrackLinks.
+var trackLinksValues = []string{"None", "HtmlAndText", "HtmlOnly", "TextOnly"}
+
+// forbiddenExtensions are attachment extensions Postmark rejects (ErrorCode
+// 411).
+var forbiddenExtensions = []string{"vbs", "exe", "bin", "bat", "chm", "com", "cpl", "crt", "hlp", "hta", "inf", "ins", "isp", "jse", "lnk", "mdb", "pcd", "pif", "reg", "scr", "sct", "shs", "vbe", "vba", "wsf", "wsh", "wsl", "msc", "msi", "msp", "mst"}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// shown returns the value to quote in a diagnostic, hiding sensitive ones.
+func (e *msgEval) shown(field, value string) string {
+	if slices.Contains(e.m.Sensitive, field) {
+		return "(sensitive)"
+	}
+	return fmt.Sprintf("%q", value)
+}
+
+// check reports a problem with the value of a field, pointing at the
+// tightest source range and naming the argument when that range is in a
+// data file.
+func (e *msgEval) check(summary, field, detail string, expr hcl.Expression) {
+	subject := e.r.subjectFor(expr)
+	e.diags = append(e.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail + e.r.sourceNote(field, expr, subject),
+		Subject:  subject,
+	})
+}
+
+// validate applies Postmark's per-message rules, so that problems are found by
+// validate and plan rather than by the API during apply.
+func (e *msgEval) validate() {
+	m := e.m
+	b := e.r.b
+	src := b.src
+
+	switch _, err := mail.ParseAddress(m.From); {
+	case m.From == "":
+		e.check("Missing sender", "from", "from is empty. Set it to a sender address such as \"Acme News <news@acme.example>\".", src.From)
+	case err != nil:
+		e.check("Invalid sender address", "from", fmt.Sprintf("invalid From address %s (%s). Use one address such as \"Acme News <news@acme.example>\"; quote display names that contain punctuation.", e.shown("from", m.From), strings.TrimPrefix(err.Error(), "mail: ")), src.From)
+	case utf16Len(m.From) > maxFromLen:
+		e.check("Sender too long", "from", fmt.Sprintf("the From address is %d characters long; Postmark allows at most %d.", utf16Len(m.From), maxFromLen), src.From)
+	}
+
+	recipients := 0
+	for _, f := range []struct {
+		field, label, value string
+		expr                hcl.Expression
+	}{
+		{"to", "To", m.To, src.To},
+		{"cc", "Cc", m.Cc, src.Cc},
+		{"bcc", "Bcc", m.Bcc, src.Bcc},
+		{"reply_to", "Reply-To", m.ReplyTo, src.ReplyTo},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			if f.field == "to" {
+				e.check("Missing recipient", "to", "to is empty, so the message has no recipient. Rows without an address can be left out with the for expression's if clause.", f.expr)
+			}
+			continue
+		}
+		list, err := mail.ParseAddressList(f.value)
+		if err != nil {
+			summary := "Invalid recipient address"
+			if f.field == "reply_to" {
+				summary = "Invalid reply-to address"
+			}
+			e.check(summary, f.field, fmt.Sprintf("invalid %s address %s (%s). Give one address or a comma-separated list, such as \"Ann <ann@example.com>, bob@example.com\".", f.label, e.shown(f.field, f.value), strings.TrimPrefix(err.Error(), "mail: ")), f.expr)
+			continue
+		}
+		if f.field != "reply_to" {
+			recipients += len(list)
+		}
+	}
+	if recipients > maxRecipients {
+		e.check("Too many recipients", "to", fmt.Sprintf("the message has %d recipients across To, Cc and Bcc; Postmark allows at most %d per message. Split the recipients into separate messages with for_each.", recipients, maxRecipients), src.To)
+	}
+
+	if !b.UsesServerTemplate {
+		if m.HTMLBody == "" && m.TextBody == "" && !e.failed["html"] && !e.failed["text"] {
+			expr := src.HTML
+			if b.content != nil && b.content.html != nil {
+				expr = b.content.html
+			} else if b.content != nil && b.content.text != nil {
+				expr = b.content.text
+			}
+			e.check("Missing message body", "html", "both the HTML and the text body rendered empty. Postmark rejects a message without a body; check the template's conditions and data.", expr)
+		}
+		var contentSubject hcl.Expression
+		if b.content != nil {
+			contentSubject = b.content.subject
+		}
+		if n := utf16Len(m.Subject); n > maxSubjectLen {
+			e.check("Subject too long", "subject", fmt.Sprintf("the subject is %d characters long; Postmark allows at most %d.", n, maxSubjectLen), contentSubject)
+		}
+		if len(m.HTMLBody) > maxBodyBytes {
+			e.check("Body too large", "html", fmt.Sprintf("the HTML body is %d bytes; Postmark allows at most %d.", len(m.HTMLBody), maxBodyBytes), b.content.html)
+		}
+		if len(m.TextBody) > maxBodyBytes {
+			e.check("Body too large", "text", fmt.Sprintf("the text body is %d bytes; Postmark allows at most %d.", len(m.TextBody), maxBodyBytes), b.content.text)
+		}
+	}
+	if n := utf16Len(m.Tag); n > maxTagLen {
+		e.check("Tag too long", "tag", fmt.Sprintf("the tag is %d characters long; Postmark allows at most %d.", n, maxTagLen), src.Tag)
+	}
+
+	e.validateMetadata()
+
+	if m.TrackLinks != "" && !slices.Contains(trackLinksValues, m.TrackLinks) {
+		suggestion := ""
+		for _, v := range trackLinksValues {
+			if strings.EqualFold(v, m.TrackLinks) {
+				suggestion = fmt.Sprintf(" Did you mean %q?", v)
+			}
+		}
+		if suggestion == "" {
+			suggestion = didYouMean(m.TrackLinks, trackLinksValues)
+		}
+		e.check("Invalid track_links value", "track_links", fmt.Sprintf("%q is not a link tracking mode. Use \"None\", \"HtmlAndText\", \"HtmlOnly\" or \"TextOnly\".%s", m.TrackLinks, suggestion), src.TrackLinks)
+	}
+	if b.streamPerMessage && !streamIDPattern.MatchString(m.MessageStream) {
+		e.check("Invalid message stream", "message_stream", streamDetail(m.MessageStream), src.MessageStream)
+	}
+	for _, h := range m.Headers {
+		if h.Name == "" || strings.ContainsAny(h.Name, ": \t\r\n") {
+			e.check("Invalid header name", "headers", fmt.Sprintf("%q is not a valid header name: it must be non-empty, without spaces or colons.", h.Name), src.Headers)
+		}
+	}
+
+	size := len(m.Subject) + len(m.HTMLBody) + len(m.TextBody) + len(m.TemplateModel)
+	for _, a := range m.Attachments {
+		ext := strings.TrimPrefix(strings.ToLower(path.Ext(a.Name)), ".")
+		if slices.Contains(forbiddenExtensions, ext) {
+			e.check("Forbidden attachment type", "attachments", fmt.Sprintf("Postmark does not accept attachments with the extension .%s (%s).", ext, a.Name), src.Attachments)
+		}
+		size += base64.StdEncoding.EncodedLen(len(a.Content))
+	}
+	for _, h := range m.Headers {
+		size += len(h.Name) + len(h.Value)
+	}
+	if size > maxMessageBytes {
+		e.check("Message too large", "attachments", fmt.Sprintf("the message is about %.1f MB with attachments base64-encoded; Postmark allows at most 10 MB per message.", float64(size)/(1<<20)), src.Attachments)
+	}
+}
+
+func (e *msgEval) validateMetadata() {
+	md := e.m.Metadata
+	expr := e.r.b.src.Metadata
+	if len(md) == 0 {
+		return
+	}
+	if len(md) > maxMetadataKeys {
+		e.check("Too many metadata keys", "metadata", fmt.Sprintf("metadata has %d keys; at most %d are allowed, because Postmark allows 10 and postform reserves %s.", len(md), maxMetadataKeys, reservedMetadata), expr)
+	}
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	seen := make(map[string]string, len(md))
+	for _, k := range keys {
+		lower := strings.ToLower(k)
+		switch {
+		case lower == reservedMetadata:
+			e.check("Reserved metadata key", "metadata", fmt.Sprintf("the metadata key %q is reserved: postform sets %s on every message to make sends exactly-once. Rename the key.", k, reservedMetadata), expr)
+		case seen[lower] != "":
+			e.check("Duplicate metadata key", "metadata", fmt.Sprintf("the metadata keys %q and %q differ only in case; Postmark rejects that. Rename one of them.", seen[lower], k), expr)
+		}
+		seen[lower] = k
+		if n := utf8.RuneCountInString(k); n > maxMetadataKeyLen {
+			e.check("Metadata key too long", "metadata", fmt.Sprintf("the metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataKeyLen), expr)
+		}
+		if n := utf8.RuneCountInString(md[k]); n > maxMetadataValLen {
+			e.check("Metadata value too long", "metadata", fmt.Sprintf("the value of metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataValLen), expr)
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package postmark
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Header is one custom email header.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Attachment is one file attached to a message. Content is the file's
+// bytes in standard base64. ContentID ("cid:…") makes it an inline image.
+type Attachment struct {
+	Name        string
+	Content     string
+	ContentType string
+	ContentID   string `json:",omitempty"`
+}
+
+// Message is the body of POST /email and one item of POST /email/batch,
+// with exactly the documented fields. From and To are always sent; every
+// other field is left out when empty. TrackOpens is a pointer so that an
+// explicit false can be sent (it overrides nothing server-side when nil).
+//
+// See https://postmarkapp.com/developer/api/email-api
+type Message struct {
+	From          string
+	To            string
+	Cc            string            `json:",omitempty"`
+	Bcc           string            `json:",omitempty"`
+	Subject       string            `json:",omitempty"`
+	Tag           string            `json:",omitempty"`
+	HtmlBody      string            `json:",omitempty"`
+	TextBody      string            `json:",omitempty"`
+	ReplyTo       string            `json:",omitempty"`
+	Headers       []Header          `json:",omitempty"`
+	TrackOpens    *bool             `json:",omitempty"`
+	TrackLinks    string            `json:",omitempty"`
+	Metadata      map[string]string `json:",omitempty"`
+	Attachments   []Attachment      `json:",omitempty"`
+	MessageStream string            `json:",omitempty"`
+}
+
+// TemplatedMessage is the body of POST /email/withTemplate and one item of
+// POST /email/batchWithTemplates. Give TemplateID or TemplateAlias (an ID
+// of 0 is left out). TemplateModel is sent as given and must be a JSON
+// object; nil leaves it out, which Postmark rejects (ErrorCode 1120).
+// InlineCSS is sent as "InlineCss"; nil means Postmark's default (true).
+//
+// See https://postmarkapp.com/developer/api/templates-api#email-with-template
+type TemplatedMessage struct {
+	TemplateID    int64           `json:"TemplateId,omitempty"`
+	TemplateAlias string          `json:",omitempty"`
+	TemplateModel json.RawMessage `json:",omitempty"`
+	InlineCSS     *bool           `json:"InlineCss,omitempty"`
+	From          string
+	To            string
+	Cc            string            `json:",omitempty"`
+	Bcc           string            `json:",omitempty"`
+	Tag           string            `json:",omitempty"`
+	ReplyTo       string            `json:",omitempty"`
+	Headers       []Header          `json:",omitempty"`
+	TrackOpens    *bool             `json:",omitempty"`
+	TrackLinks    string            `json:",omitempty"`
+	Metadata      map[string]string `json:",omitempty"`
+	Attachments   []Attachment      `json:",omitempty"`
+	MessageStream string            `json:",omitempty"`
+}
+
+// SendResult is Postmark's answer for one message. ErrorCode 0 means
+// accepted, with MessageID and SubmittedAt set; any other ErrorCode is a
+// per-message refusal explained by Message (for example 406, inactive
+// recipient, or 300, invalid request), and MessageID is then usually
+// empty. Decide on ErrorCode, never on Message.
+type SendResult struct {
+	To          string
+	SubmittedAt time.Time
+	MessageID   string
+	ErrorCode   int
+	Message     string
+}
+
+// UnmarshalJSON decodes a result, accepting SubmittedAt with or without an
+// offset and a missing or null value for any field.
+func (r *SendResult) UnmarshalJSON(b []byte) error {
+	var w struct {
+		To          string
+		SubmittedAt pmTime
+		MessageID   string
+		ErrorCode   flexInt
+		Message     string
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = SendResult{
+		To:          w.To,
+		SubmittedAt: time.Time(w.SubmittedAt),
+		MessageID:   w.MessageID,
+		ErrorCode:   int(w.ErrorCode),
+		Message:     w.Message,
+	}
+	return nil
+}
+
+// SendEmail sends one message (POST /email). A refusal comes back as an
+// *APIError (for example 422 with ErrorCode 406 when every recipient is
+// inactive); on success the result's ErrorCode is 0.
+//
+// See https://postmarkapp.com/developer/api/email-api#send-a-single-email
+func (c *Client) SendEmail(ctx context.Context, m Message) (SendResult, error) {
+	return c.sendOne(ctx, "email", m)
+}
+
+// SendWithTemplate sends one message rendered from a server-side template
+// (POST /email/withTemplate).
+//
+// See https://postmarkapp.com/developer/api/templates-api#email-with-template
+func (c *Client) SendWithTemplate(ctx context.Context, m TemplatedMessage) (SendResult, error) {
+	return c.sendOne(ctx, "email/withTemplate", m)
+}
+
+// SendBatch sends up to 500 messages in one request (POST /email/batch,
+// a bare JSON array). Postmark answers 200 even when items fail: the
+// results are in request order, one per message, and a failed item has a
+// non-zero ErrorCode; that is data, not an error. An error means the
+// whole request failed (see Classify), or that the answer could not be
+// matched to the request (*ResponseError, ambiguous). An empty ms sends
+// nothing.
+//
+// See https://postmarkapp.com/developer/api/email-api#send-batch-emails
+func (c *Client) SendBatch(ctx context.Context, ms []Message) ([]SendResult, error) {
+	if len(ms) == 0 {
+		return []SendResult{}, nil
+	}
+	return c.sendMany(ctx, "email/batch", ms, len(ms))
+}
+
+// SendBatchWithTemplates sends up to 500 templated messages in one request
+// (POST /email/batchWithTemplates, body {"Messages": [...]}). Results
+// behave as in SendBatch.
+//
+// See https://postmarkapp.com/developer/api/templates-api#send-batch-with-templates
+func (c *Client) SendBatchWithTemplates(ctx context.Context, ms []TemplatedMessage) ([]SendResult, error) {
+	if len(ms) == 0 {
+		return []SendResult{}, nil
+	}
+	body := struct{ Messages []TemplatedMessage }{ms}
+	return c.sendMany(ctx, "email/batchWithTemplates", body, len(ms))
+}
+
+func (c *Client) sendOne(ctx context.Context, ref string, body any) (SendResult, error) {
+	req, err := c.newRequest(ctx, http.MethodPost, ref, nil, body)
+	if err != nil {
+		return SendResult{}, err
+	}
+	var res SendResult
+	if _, err := c.do(req, &res); err != nil {
+		return SendResult{}, err
+	}
+	return res, nil
+}
+
+func (c *Client) sendMany(ctx context.Context, ref string, body any, n int) ([]SendResult, error) {
+	req, err := c.newRequest(ctx, http.MethodPost, ref, nil, body)
+	if err != nil {
+		return nil, err
+	}
+	var res []SendResult
+	status, err := c.do(req, &res)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != n {
+		// Results are matched to messages by position, so a short or long
+		// answer cannot be trusted for any item; some may be accepted.
+		return nil, &ResponseError{
+			Method:     req.Method,
+			Path:       req.URL.EscapedPath(),
+			StatusCode: status,
+			Err:        fmt.Errorf("sent %d messages, got %d results", n, len(res)),
+		}
+	}
+	return res, nil
+}

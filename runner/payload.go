@@ -1,0 +1,186 @@
+package runner
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/postmark"
+)
+
+// PFIDKey is the metadata key that carries a message's idempotency key.
+const PFIDKey = "pf_id"
+
+// payload is one message translated for the wire. Exactly one of plain and
+// tmpl is set. It is built, sent, recorded and dropped: a run never holds
+// more payloads than its in-flight requests need.
+type payload struct {
+	address    string
+	batch, key string
+	plain      *postmark.Message
+	tmpl       *postmark.TemplatedMessage
+	digest     string
+	stream     string
+	recipients string
+	tag        string
+	size       int // approximate JSON size in bytes
+}
+
+// templated reports whether the payload goes to /email/batchWithTemplates.
+func (p *payload) templated() bool { return p.tmpl != nil }
+
+// setPFID stamps the idempotency key into the payload's metadata.
+func (p *payload) setPFID(id string) {
+	md := p.metadata()
+	md[PFIDKey] = id
+}
+
+func (p *payload) metadata() map[string]string {
+	if p.plain != nil {
+		if p.plain.Metadata == nil {
+			p.plain.Metadata = map[string]string{}
+		}
+		return p.plain.Metadata
+	}
+	if p.tmpl.Metadata == nil {
+		p.tmpl.Metadata = map[string]string{}
+	}
+	return p.tmpl.Metadata
+}
+
+// buildPayload translates an evaluated message into its wire form and
+// computes the content digest (the canonical JSON of the payload without
+// pf_id), which identifies "the same content" across runs and plan files.
+func buildPayload(m *config.Message) (*payload, error) {
+	p := &payload{
+		address:    m.Address,
+		batch:      m.Batch,
+		key:        m.Key,
+		stream:     m.MessageStream,
+		recipients: joinRecipients(m.To, m.Cc, m.Bcc),
+		tag:        m.Tag,
+	}
+	if p.stream == "" {
+		p.stream = "outbound"
+	}
+	headers := make([]postmark.Header, 0, len(m.Headers))
+	for _, h := range m.Headers {
+		headers = append(headers, postmark.Header{Name: h.Name, Value: h.Value})
+	}
+	if len(headers) == 0 {
+		headers = nil
+	}
+	var atts []postmark.Attachment
+	for _, a := range m.Attachments {
+		atts = append(atts, postmark.Attachment{
+			Name:        a.Name,
+			Content:     base64.StdEncoding.EncodeToString(a.Content),
+			ContentType: a.ContentType,
+			ContentID:   a.ContentID,
+		})
+	}
+	var md map[string]string
+	if len(m.Metadata) > 0 {
+		md = make(map[string]string, len(m.Metadata)+1)
+		for k, v := range m.Metadata {
+			md[k] = v
+		}
+	}
+	var body []byte
+	var err error
+	if m.TemplateAlias != "" || m.TemplateID != 0 {
+		p.tmpl = &postmark.TemplatedMessage{
+			TemplateID:    m.TemplateID,
+			TemplateAlias: m.TemplateAlias,
+			TemplateModel: json.RawMessage(m.TemplateModel),
+			From:          m.From,
+			To:            m.To,
+			Cc:            m.Cc,
+			Bcc:           m.Bcc,
+			Tag:           m.Tag,
+			ReplyTo:       m.ReplyTo,
+			Headers:       headers,
+			TrackOpens:    m.TrackOpens,
+			TrackLinks:    m.TrackLinks,
+			Metadata:      md,
+			Attachments:   atts,
+			MessageStream: p.stream,
+		}
+		if len(p.tmpl.TemplateModel) == 0 {
+			p.tmpl.TemplateModel = json.RawMessage("{}")
+		}
+		body, err = json.Marshal(p.tmpl)
+	} else {
+		p.plain = &postmark.Message{
+			From:          m.From,
+			To:            m.To,
+			Cc:            m.Cc,
+			Bcc:           m.Bcc,
+			Subject:       m.Subject,
+			Tag:           m.Tag,
+			HtmlBody:      m.HTMLBody,
+			TextBody:      m.TextBody,
+			ReplyTo:       m.ReplyTo,
+			Headers:       headers,
+			TrackOpens:    m.TrackOpens,
+			TrackLinks:    m.TrackLinks,
+			Metadata:      md,
+			Attachments:   atts,
+			MessageStream: p.stream,
+		}
+		body, err = json.Marshal(p.plain)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding the message: %w", m.Address, err)
+	}
+	sum := sha256.Sum256(body)
+	p.digest = hex.EncodeToString(sum[:])
+	p.size = len(body) + 64 // room for pf_id
+	return p, nil
+}
+
+func joinRecipients(lists ...string) string {
+	var parts []string
+	for _, l := range lists {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+var pfidEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// pfID derives a message's idempotency key from the state lineage, the
+// message address and a generation salt (empty for the first send; the
+// previous MessageID for a -replace resend, so that reconciling the
+// replacement never adopts the original). 26 characters, well inside
+// Postmark's 80-character metadata value limit.
+func pfID(lineage, address, salt string) string {
+	h := sha256.New()
+	h.Write([]byte("postform/pf_id/v1\x00"))
+	h.Write([]byte(lineage))
+	h.Write([]byte{0})
+	h.Write([]byte(address))
+	h.Write([]byte{0})
+	h.Write([]byte(salt))
+	sum := h.Sum(nil)
+	return strings.ToLower(pfidEncoding.EncodeToString(sum[:16]))
+}
+
+// templateName names a server template for display.
+func templateName(m *config.Message) string {
+	if m.TemplateAlias != "" {
+		return m.TemplateAlias
+	}
+	if m.TemplateID != 0 {
+		return "id " + strconv.FormatInt(m.TemplateID, 10)
+	}
+	return ""
+}
