@@ -46,6 +46,9 @@ type evalState struct {
 	defaultStream string
 	templates     map[string]*template
 	compiled      map[string]*content // compiled templates by name
+	// declared holds the names of declared variables and locals, for
+	// reference checks (the local object is built up gradually).
+	declared map[string][]string
 }
 
 // Evaluate evaluates the configuration with the given inputs: variables,
@@ -66,6 +69,13 @@ func (c *Config) Evaluate(in Inputs) (*Evaluated, hcl.Diagnostics) {
 		env:       in.Env,
 		templates: map[string]*template{},
 		compiled:  map[string]*content{},
+		declared:  map[string][]string{},
+	}
+	for _, v := range c.variables {
+		s.declared["var"] = append(s.declared["var"], v.Name)
+	}
+	for _, l := range c.locals {
+		s.declared["local"] = append(s.declared["local"], l.Name)
 	}
 	s.fns = makeFunctions(rec.readFile, func(name string) (string, bool) {
 		v, ok := in.Env[name]
@@ -140,12 +150,7 @@ func (s *evalState) checkRefs(expr hcl.Expression, scope refScope) hcl.Diagnosti
 				diags = append(diags, errorDiag("Invalid reference", fmt.Sprintf("%q must be followed by an attribute name, as in %s.NAME.", root, root), tr.SourceRange().Ptr()))
 				continue
 			}
-			obj := s.global.Variables[root]
-			if obj.Type().IsObjectType() && !obj.Type().HasAttribute(attr.Name) {
-				var names []string
-				for n := range obj.Type().AttributeTypes() {
-					names = append(names, n)
-				}
+			if names := s.declared[root]; !slices.Contains(names, attr.Name) {
 				kind, summary := "input variable", "Reference to undeclared input variable"
 				if root == "local" {
 					kind, summary = "local value", "Reference to undeclared local value"

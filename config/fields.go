@@ -14,8 +14,9 @@ import (
 
 // objectItem is one item of an object constructor whose key is static.
 type objectItem struct {
-	name string
-	expr hcl.Expression
+	name     string
+	keyRange hcl.Range
+	expr     hcl.Expression
 }
 
 // staticObjectItems returns the items of an object constructor
@@ -45,7 +46,7 @@ func staticObjectItems(expr hcl.Expression) []objectItem {
 			return nil // let evaluation report the duplicate
 		}
 		seen[name] = true
-		items = append(items, objectItem{name: name, expr: item.ValueExpr})
+		items = append(items, objectItem{name: name, keyRange: item.KeyExpr.Range(), expr: item.ValueExpr})
 	}
 	return items
 }
@@ -67,7 +68,7 @@ func (e *msgEval) metadata(expr hcl.Expression) map[string]string {
 		// A static object constructor: evaluate the values one by one.
 		md := make(map[string]string, len(items))
 		for _, item := range items {
-			v, ok := e.value("metadata", item.expr, e.r.ctx)
+			v, ok := e.value("metadata", item.expr)
 			if !ok {
 				continue
 			}
@@ -83,7 +84,7 @@ func (e *msgEval) metadata(expr hcl.Expression) map[string]string {
 		}
 		return md
 	}
-	v, ok := e.value("metadata", expr, e.r.ctx)
+	v, ok := e.value("metadata", expr)
 	if !ok {
 		return nil
 	}
@@ -105,7 +106,7 @@ func (e *msgEval) metadata(expr hcl.Expression) map[string]string {
 }
 
 func (e *msgEval) headers(expr hcl.Expression) []Header {
-	v, ok := e.value("headers", expr, e.r.ctx)
+	v, ok := e.value("headers", expr)
 	if !ok {
 		return nil
 	}
@@ -168,7 +169,7 @@ var contentTypes = map[string]string{
 }
 
 func (e *msgEval) attachments(expr hcl.Expression) []Attachment {
-	v, ok := e.value("attachments", expr, e.r.ctx)
+	v, ok := e.value("attachments", expr)
 	if !ok {
 		return nil
 	}
@@ -228,13 +229,13 @@ func (e *msgEval) attachments(expr hcl.Expression) []Attachment {
 func (e *msgEval) serverTemplate(st *serverTemplateBlock) {
 	m := e.m
 	if st.Alias != nil {
-		m.TemplateAlias = e.str("template_alias", st.Alias, e.r.ctx)
+		m.TemplateAlias = e.str("template_alias", st.Alias)
 		if m.TemplateAlias == "" && !e.failed["template_alias"] {
 			e.fail("Invalid template alias", "the postmark_template alias must not be empty.", st.Alias)
 		}
 	}
 	if st.ID != nil {
-		if v, ok := e.value("template_id", st.ID, e.r.ctx); ok {
+		if v, ok := e.value("template_id", st.ID); ok {
 			conv, err := convert.Convert(v, cty.Number)
 			var id int64
 			if err == nil {
@@ -251,7 +252,7 @@ func (e *msgEval) serverTemplate(st *serverTemplateBlock) {
 	}
 	m.TemplateModel = []byte("{}")
 	if st.Model != nil {
-		v, ok := e.value("template_model", st.Model, e.r.ctx)
+		v, ok := e.value("template_model", st.Model)
 		if !ok {
 			return
 		}

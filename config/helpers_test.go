@@ -4,9 +4,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // dirFS builds an in-memory configuration directory from
@@ -41,4 +42,44 @@ func dirFS(t testing.TB, dir, name string) fstest.MapFS {
 	return m
 }
 
-var _ = strings.TrimSpace
+// fsMap is the in-memory filesystem type tests build configurations in.
+type fsMap = fstest.MapFS
+
+// files builds an in-memory configuration directory from file contents.
+func files(contents map[string]string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for name, src := range contents {
+		m[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	return m
+}
+
+// evalFiles loads and evaluates a configuration and collects the messages
+// of every batch with all diagnostics. It fails the test on load errors.
+func evalFiles(t *testing.T, fsys fstest.MapFS, in Inputs) (*Evaluated, []*Message, hcl.Diagnostics) {
+	t.Helper()
+	p := NewParser(fsys)
+	cfg, diags := p.LoadConfig()
+	if diags.HasErrors() {
+		t.Fatalf("LoadConfig: %s", diags.Error())
+	}
+	ev, diags := cfg.Evaluate(in)
+	var msgs []*Message
+	for _, b := range ev.Batches {
+		for m, moreDiags := range b.Messages() {
+			msgs = append(msgs, m)
+			diags = append(diags, moreDiags...)
+		}
+	}
+	return ev, msgs, diags
+}
+
+// mustMessages is evalFiles for configurations that must be valid.
+func mustMessages(t *testing.T, fsys fstest.MapFS, in Inputs) (*Evaluated, []*Message) {
+	t.Helper()
+	ev, msgs, diags := evalFiles(t, fsys, in)
+	if diags.HasErrors() {
+		t.Fatalf("unexpected errors: %s", diags.Error())
+	}
+	return ev, msgs
+}

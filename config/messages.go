@@ -51,12 +51,13 @@ func (b *Batch) Messages() iter.Seq2[*Message, hcl.Diagnostics] {
 				if isSet {
 					key = v
 				}
-				if !yield(r.render(key.AsString(), v, nil)) {
+				r.env.value = v
+				if !yield(r.render(key.AsString(), nil)) {
 					return
 				}
 			}
 		default:
-			yield(r.render("", cty.NilVal, nil))
+			yield(r.render("", nil))
 		}
 	}
 }
@@ -76,6 +77,17 @@ type renderer struct {
 	plain, html templateRenderer
 	// validNames caches which data attribute names are identifiers.
 	validNames map[string]bool
+
+	// env is the current message's key and value for compiled expressions;
+	// eachSet and iterSet say whether the each object (in ctx) and the
+	// for expression's variables (in ictx) have been built for it.
+	env     fastEnv
+	ictx    *hcl.EvalContext
+	index   int
+	eachSet bool
+	iterSet bool
+	// validFrom is the last sender address found valid.
+	validFrom string
 }
 
 // csvRow locates the data row of the message being rendered.
@@ -91,7 +103,57 @@ func (b *Batch) newRenderer() *renderer {
 	ctx.Variables = map[string]cty.Value{}
 	cctx := ctx.NewChild()
 	cctx.Variables = map[string]cty.Value{}
-	return &renderer{b: b, ctx: ctx, cctx: cctx, html: templateRenderer{escape: true}, validNames: map[string]bool{}}
+	r := &renderer{b: b, ctx: ctx, cctx: cctx, html: templateRenderer{escape: true}, validNames: map[string]bool{}}
+	if b.csv != nil {
+		r.env.columns = b.csv.columns
+		r.env.header = b.csv.header
+		r.ictx = b.s.global.NewChild()
+		r.ictx.Variables = make(map[string]cty.Value, 2)
+	}
+	return r
+}
+
+// ensureEach puts the each object into the batch context, once per message.
+func (r *renderer) ensureEach() {
+	if r.eachSet || !r.b.hasForEach {
+		return
+	}
+	r.ctx.Variables["each"] = cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(r.env.key), "value": r.env.rowObject()})
+	r.eachSet = true
+}
+
+// ensureIter puts the for expression's variables into its context, once per
+// row.
+func (r *renderer) ensureIter() {
+	if r.iterSet {
+		return
+	}
+	fe := r.b.csv.forExpr
+	r.ictx.Variables[fe.ValVar] = r.env.rowObject()
+	if fe.KeyVar != "" {
+		r.ictx.Variables[fe.KeyVar] = cty.NumberIntVal(int64(r.index))
+	}
+	r.iterSet = true
+}
+
+// evalIter evaluates a compiled part of the for expression for the current
+// row.
+func (r *renderer) evalIter(fx *fastExpr) (cty.Value, hcl.Diagnostics) {
+	r.env.ensure = r.ensureIter
+	return fx.eval(&r.env, r.ictx)
+}
+
+// evalBatch evaluates a batch argument for the current message.
+func (r *renderer) evalBatch(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+	if v, ok := r.b.constants[expr]; ok {
+		return v, nil
+	}
+	if fx, ok := r.b.fast[expr]; ok {
+		r.env.ensure = r.ensureEach
+		return fx.eval(&r.env, r.ctx)
+	}
+	r.ensureEach()
+	return expr.Value(r.ctx)
 }
 
 // address formats a message address: batch.NAME["key"].
@@ -143,8 +205,6 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 	if _, err := rd.Read(); err != nil {
 		return // should never happen because prepareCSV read the header
 	}
-	ictx := r.b.s.global.NewChild()
-	ictx.Variables = make(map[string]cty.Value, 2)
 	seen := make(map[string]int32)
 	row := &csvRow{reader: rd, src: cs}
 	rowErr := func(rng hcl.Range, diags hcl.Diagnostics) bool {
@@ -187,16 +247,10 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 		row.record = record
 		row.rng = hcl.Range{Filename: cs.path, Start: hcl.Pos{Line: line, Column: 1, Byte: int(start)}, End: hcl.Pos{Line: line, Column: int(end-start) + 1, Byte: int(end)}}
 
-		attrs := make(map[string]cty.Value, len(cs.header))
-		for i, col := range cs.header {
-			attrs[col] = cty.StringVal(record[i])
-		}
-		ictx.Variables[fe.ValVar] = cty.ObjectVal(attrs)
-		if fe.KeyVar != "" {
-			ictx.Variables[fe.KeyVar] = cty.NumberIntVal(int64(index))
-		}
-		if fe.CondExpr != nil {
-			include, diags := fe.CondExpr.Value(ictx)
+		r.env.key, r.env.value, r.env.record = "", cty.NilVal, record
+		r.index, r.iterSet, r.eachSet = index, false, false
+		if cs.cond != nil {
+			include, diags := r.evalIter(cs.cond)
 			if !diags.HasErrors() {
 				include, _ = include.Unmark()
 				if conv, err := convert.Convert(include, cty.Bool); err != nil || conv.IsNull() || !conv.IsKnown() {
@@ -215,7 +269,7 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 				continue
 			}
 		}
-		keyVal, diags := fe.KeyExpr.Value(ictx)
+		keyVal, diags := r.evalIter(cs.key)
 		key := ""
 		if !diags.HasErrors() {
 			if keyVal.ContainsMarked() {
@@ -226,8 +280,11 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 				key = conv.AsString()
 			}
 		}
-		value, moreDiags := fe.ValExpr.Value(ictx)
-		diags = append(diags, moreDiags...)
+		if !cs.valueIsRow {
+			value, moreDiags := r.evalIter(cs.value)
+			diags = append(diags, moreDiags...)
+			r.env.value = value
+		}
 		if diags.HasErrors() {
 			if !rowErr(row.rng, diags) {
 				return
@@ -236,7 +293,7 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 		}
 
 		r.row = row
-		m, msgDiags := r.render(key, value, row)
+		m, msgDiags := r.render(key, row)
 		r.row = nil
 		if first, dup := seen[key]; dup {
 			msgDiags = append(msgDiags, &hcl.Diagnostic{
@@ -306,8 +363,9 @@ func (r *renderer) sourceNote(name string, expr hcl.Expression, subject *hcl.Ran
 	return fmt.Sprintf(" The value comes from this data row through the %s argument at %s.", name, rangeString(expr.Range()))
 }
 
-// render evaluates and validates one message.
-func (r *renderer) render(key string, value cty.Value, row *csvRow) (*Message, hcl.Diagnostics) {
+// render evaluates and validates one message. The message's value is in
+// r.env.
+func (r *renderer) render(key string, row *csvRow) (*Message, hcl.Diagnostics) {
 	b := r.b
 	src := b.src
 	m := &Message{
@@ -320,25 +378,24 @@ func (r *renderer) render(key string, value cty.Value, row *csvRow) (*Message, h
 	if row != nil {
 		m.Range = row.rng
 	}
-	if b.hasForEach {
-		r.ctx.Variables["each"] = cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": value})
-	}
+	r.env.key = key
+	r.eachSet = false
 	e := &msgEval{r: r, m: m}
 
-	m.From = e.str("from", src.From, r.ctx)
-	m.To = e.str("to", src.To, r.ctx)
-	m.Cc = e.str("cc", src.Cc, r.ctx)
-	m.Bcc = e.str("bcc", src.Bcc, r.ctx)
-	m.ReplyTo = e.str("reply_to", src.ReplyTo, r.ctx)
-	m.Tag = e.str("tag", src.Tag, r.ctx)
-	m.TrackLinks = e.str("track_links", src.TrackLinks, r.ctx)
+	m.From = e.str("from", src.From)
+	m.To = e.str("to", src.To)
+	m.Cc = e.str("cc", src.Cc)
+	m.Bcc = e.str("bcc", src.Bcc)
+	m.ReplyTo = e.str("reply_to", src.ReplyTo)
+	m.Tag = e.str("tag", src.Tag)
+	m.TrackLinks = e.str("track_links", src.TrackLinks)
 	if b.streamPerMessage {
-		if st := e.str("message_stream", src.MessageStream, r.ctx); st != "" {
+		if st := e.str("message_stream", src.MessageStream); st != "" {
 			m.MessageStream = st
 		}
 	}
 	if src.TrackOpens != nil {
-		if v, ok := e.value("track_opens", src.TrackOpens, r.ctx); ok {
+		if v, ok := e.value("track_opens", src.TrackOpens); ok {
 			if conv, err := convert.Convert(v, cty.Bool); err != nil || !conv.IsKnown() {
 				e.fail("Invalid value for track_opens", "track_opens must be true or false.", src.TrackOpens)
 			} else if !conv.IsNull() {
@@ -353,9 +410,15 @@ func (r *renderer) render(key string, value cty.Value, row *csvRow) (*Message, h
 
 	clear(r.cctx.Variables)
 	dataOK := e.data(src.Data)
+	if !dataOK {
+		e.markFailed("data")
+	}
 	if st := src.ServerTemplate; st != nil {
 		e.serverTemplate(st)
 	} else if b.content != nil && dataOK {
+		if b.contentNeedsEach {
+			r.ensureEach()
+		}
 		m.Subject = e.content("subject", b.content.subject, &r.plain)
 		m.HTMLBody = e.content("html", b.content.html, &r.html)
 		m.TextBody = e.content("text", b.content.text, &r.plain)
@@ -396,19 +459,15 @@ func (e *msgEval) markFailed(field string) {
 
 // value evaluates expr, records whether it is sensitive, and returns it
 // unmarked. ok is false when there were errors or the value is null.
-func (e *msgEval) value(field string, expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
+func (e *msgEval) value(field string, expr hcl.Expression) (cty.Value, bool) {
 	if expr == nil {
 		return cty.NilVal, false
 	}
-	v, constant := e.r.b.constants[expr]
-	if !constant {
-		var diags hcl.Diagnostics
-		v, diags = expr.Value(ctx)
-		if diags.HasErrors() {
-			e.diags = append(e.diags, diags...)
-			e.markFailed(field)
-			return cty.NilVal, false
-		}
+	v, diags := e.r.evalBatch(expr)
+	if diags.HasErrors() {
+		e.diags = append(e.diags, diags...)
+		e.markFailed(field)
+		return cty.NilVal, false
 	}
 	if containsMarked(v) {
 		var marks cty.ValueMarks
@@ -441,8 +500,8 @@ func isWhollyKnown(v cty.Value) bool {
 	return v.IsWhollyKnown()
 }
 
-func (e *msgEval) str(field string, expr hcl.Expression, ctx *hcl.EvalContext) string {
-	v, ok := e.value(field, expr, ctx)
+func (e *msgEval) str(field string, expr hcl.Expression) string {
+	v, ok := e.value(field, expr)
 	if !ok {
 		return ""
 	}
@@ -470,7 +529,7 @@ func (e *msgEval) data(expr hcl.Expression) bool {
 		// the template variables, without building the object.
 		ok := true
 		for _, item := range items {
-			v, diags := item.expr.Value(e.r.ctx)
+			v, diags := e.r.evalBatch(item.expr)
 			e.diags = append(e.diags, diags...)
 			if diags.HasErrors() {
 				ok = false
@@ -480,7 +539,7 @@ func (e *msgEval) data(expr hcl.Expression) bool {
 		}
 		return ok
 	}
-	v, diags := expr.Value(e.r.ctx)
+	v, diags := e.r.evalBatch(expr)
 	e.diags = append(e.diags, diags...)
 	if diags.HasErrors() {
 		return false

@@ -39,6 +39,15 @@ type Batch struct {
 	// dataItems and metadataItems are set when data and metadata are object
 	// constructors with static keys (see staticObjectItems).
 	dataItems, metadataItems []objectItem
+	// metadataRanges locates the items of a metadata object constructor by
+	// key, for diagnostics.
+	metadataRanges map[string]objectItem
+	// fast holds the compiled form of every per-message expression of the
+	// batch's arguments (see fastExpr).
+	fast map[hcl.Expression]*fastExpr
+	// contentNeedsEach is set when a subject or body refers to each
+	// directly rather than through data.
+	contentNeedsEach bool
 	// broken is set when the batch had errors that make its messages
 	// impossible to produce; they were reported by Evaluate.
 	broken bool
@@ -64,6 +73,8 @@ type csvSource struct {
 	// can be traced back to a CSV field for diagnostics.
 	valueIsRow bool
 	columns    map[string]int
+	// Compiled condition, key and value of the for expression.
+	cond, key, value *fastExpr
 }
 
 func (s *evalState) prepareBatch(bb *batchBlock) (*Batch, hcl.Diagnostics) {
@@ -183,8 +194,45 @@ func (s *evalState) prepareConstants(b *Batch) hcl.Diagnostics {
 			}
 		}
 	}
-	if bb.Metadata != nil && refersTo(bb.Metadata, "each") {
-		b.metadataItems = staticObjectItems(bb.Metadata)
+	if bb.Metadata != nil {
+		items := staticObjectItems(bb.Metadata)
+		if refersTo(bb.Metadata, "each") {
+			b.metadataItems = items
+		}
+		b.metadataRanges = map[string]objectItem{}
+		for _, item := range items {
+			b.metadataRanges[item.name] = item
+		}
+	}
+	b.fast = map[hcl.Expression]*fastExpr{}
+	compile := func(expr hcl.Expression) {
+		if expr != nil {
+			b.fast[expr] = compileFast(expr, nil)
+		}
+	}
+	for _, expr := range []hcl.Expression{bb.From, bb.To, bb.Cc, bb.Bcc, bb.ReplyTo, bb.Tag, bb.Metadata,
+		bb.Headers, bb.TrackOpens, bb.TrackLinks, bb.MessageStream, bb.Attachments, bb.Data} {
+		if _, constant := b.constants[expr]; !constant {
+			compile(expr)
+		}
+	}
+	for _, item := range b.dataItems {
+		compile(item.expr)
+	}
+	for _, item := range b.metadataItems {
+		compile(item.expr)
+	}
+	if st := bb.ServerTemplate; st != nil {
+		compile(st.Alias)
+		compile(st.ID)
+		compile(st.Model)
+	}
+	if c := b.content; c != nil {
+		for _, expr := range []hcl.Expression{c.subject, c.html, c.text} {
+			if expr != nil && refersTo(expr, "each") {
+				b.contentNeedsEach = true
+			}
+		}
 	}
 	return diags
 }
@@ -330,5 +378,10 @@ func (s *evalState) prepareCSV(fe *hclsyntax.ForExpr, call *hclsyntax.FunctionCa
 	if tr, ok := fe.ValExpr.(*hclsyntax.ScopeTraversalExpr); ok && len(tr.Traversal) == 1 && tr.Traversal.RootName() == fe.ValVar {
 		src.valueIsRow = true
 	}
+	if fe.CondExpr != nil {
+		src.cond = compileFast(fe.CondExpr, fe)
+	}
+	src.key = compileFast(fe.KeyExpr, fe)
+	src.value = compileFast(fe.ValExpr, fe)
 	return src, diags
 }

@@ -170,10 +170,14 @@ func (t *templateRenderer) forDirective(fe *hclsyntax.ForExpr, body *hclsyntax.T
 // interpolate renders the value of expr, escaped for HTML bodies unless it is
 // marked raw.
 func (t *templateRenderer) interpolate(expr hcl.Expression, ctx *hcl.EvalContext) {
-	v, diags := expr.Value(ctx)
-	t.diags = append(t.diags, diags...)
-	if diags.HasErrors() {
-		return
+	v, found := lookupTraversal(expr, ctx)
+	if !found {
+		var diags hcl.Diagnostics
+		v, diags = expr.Value(ctx)
+		t.diags = append(t.diags, diags...)
+		if diags.HasErrors() {
+			return
+		}
 	}
 	var raw bool
 	if v.IsMarked() {
@@ -233,4 +237,41 @@ func interpolatedString(v cty.Value) (string, error) {
 		return "", err
 	}
 	return s.AsString(), nil
+}
+
+// lookupTraversal evaluates the most common interpolation, a variable name
+// possibly followed by attribute names (${first_name}, ${item.title}),
+// directly from the context, which costs much less than HCL's general
+// traversal. found is false when expr has another shape or anything is
+// unusual (a missing name, marks, nulls); HCL then evaluates it and reports
+// any problem.
+func lookupTraversal(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok {
+		return cty.NilVal, false
+	}
+	root, ok := st.Traversal[0].(hcl.TraverseRoot)
+	if !ok {
+		return cty.NilVal, false
+	}
+	var v cty.Value
+	found := false
+	for c := ctx; c != nil && !found; c = c.Parent() {
+		v, found = c.Variables[root.Name]
+	}
+	if !found {
+		return cty.NilVal, false
+	}
+	for _, step := range st.Traversal[1:] {
+		attr, ok := step.(hcl.TraverseAttr)
+		if !ok || v.IsMarked() || v.IsNull() || !v.IsKnown() {
+			return cty.NilVal, false
+		}
+		ty := v.Type()
+		if !ty.IsObjectType() || !ty.HasAttribute(attr.Name) {
+			return cty.NilVal, false
+		}
+		v = v.GetAttr(attr.Name)
+	}
+	return v, true
 }

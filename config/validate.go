@@ -70,7 +70,7 @@ func (e *msgEval) validate() {
 	b := e.r.b
 	src := b.src
 
-	switch _, err := mail.ParseAddress(m.From); {
+	switch err := e.r.checkFrom(m.From); {
 	case m.From == "":
 		e.check("Missing sender", "from", "from is empty. Set it to a sender address such as \"Acme News <news@acme.example>\".", src.From)
 	case err != nil:
@@ -95,7 +95,7 @@ func (e *msgEval) validate() {
 			}
 			continue
 		}
-		list, err := mail.ParseAddressList(f.value)
+		n, err := countAddresses(f.value)
 		if err != nil {
 			summary := "Invalid recipient address"
 			if f.field == "reply_to" {
@@ -105,7 +105,7 @@ func (e *msgEval) validate() {
 			continue
 		}
 		if f.field != "reply_to" {
-			recipients += len(list)
+			recipients += n
 		}
 	}
 	if recipients > maxRecipients {
@@ -113,7 +113,7 @@ func (e *msgEval) validate() {
 	}
 
 	if !b.UsesServerTemplate {
-		if m.HTMLBody == "" && m.TextBody == "" && !e.failed["html"] && !e.failed["text"] {
+		if m.HTMLBody == "" && m.TextBody == "" && !e.failed["html"] && !e.failed["text"] && !e.failed["data"] {
 			expr := src.HTML
 			if b.content != nil && b.content.html != nil {
 				expr = b.content.html
@@ -195,19 +195,96 @@ func (e *msgEval) validateMetadata() {
 	slices.Sort(keys)
 	seen := make(map[string]string, len(md))
 	for _, k := range keys {
+		// Point at the item's key or value when metadata is written as an
+		// object constructor.
+		keyAt, valueAt := e.metadataItemRanges(k, expr)
 		lower := strings.ToLower(k)
 		switch {
 		case lower == reservedMetadata:
-			e.check("Reserved metadata key", "metadata", fmt.Sprintf("the metadata key %q is reserved: postform sets %s on every message to make sends exactly-once. Rename the key.", k, reservedMetadata), expr)
+			e.checkAt("Reserved metadata key", fmt.Sprintf("the metadata key %q is reserved: postform sets %s on every message to make sends exactly-once. Rename the key.", k, reservedMetadata), keyAt)
 		case seen[lower] != "":
-			e.check("Duplicate metadata key", "metadata", fmt.Sprintf("the metadata keys %q and %q differ only in case; Postmark rejects that. Rename one of them.", seen[lower], k), expr)
+			e.checkAt("Duplicate metadata key", fmt.Sprintf("the metadata keys %q and %q differ only in case; Postmark rejects that. Rename one of them.", seen[lower], k), keyAt)
 		}
 		seen[lower] = k
 		if n := utf8.RuneCountInString(k); n > maxMetadataKeyLen {
-			e.check("Metadata key too long", "metadata", fmt.Sprintf("the metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataKeyLen), expr)
+			e.checkAt("Metadata key too long", fmt.Sprintf("the metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataKeyLen), keyAt)
 		}
 		if n := utf8.RuneCountInString(md[k]); n > maxMetadataValLen {
-			e.check("Metadata value too long", "metadata", fmt.Sprintf("the value of metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataValLen), expr)
+			e.check("Metadata value too long", "metadata", fmt.Sprintf("the value of metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataValLen), valueAt)
 		}
 	}
+}
+
+// checkFrom validates a sender address, remembering the last valid one: most
+// batches send every message from the same address.
+func (r *renderer) checkFrom(from string) error {
+	if from != "" && from == r.validFrom {
+		return nil
+	}
+	_, err := mail.ParseAddress(from)
+	if err == nil {
+		r.validFrom = from
+	}
+	return err
+}
+
+// countAddresses validates a comma-separated address list and counts its
+// addresses. A plain address (local@domain, the usual case) is checked
+// without net/mail's full parser.
+func countAddresses(s string) (int, error) {
+	if simpleAddress(s) {
+		return 1, nil
+	}
+	list, err := mail.ParseAddressList(s)
+	return len(list), err
+}
+
+// simpleAddress reports whether s is a bare addr-spec made of dot-atoms
+// (RFC 5322), such as ann.lee+news@mail.example.com. Everything it accepts,
+// net/mail accepts too; anything else is left to net/mail.
+func simpleAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	return dotAtom(s[:at], true) && dotAtom(s[at+1:], false)
+}
+
+func dotAtom(s string, local bool) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	prevDot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if prevDot {
+				return false
+			}
+			prevDot = true
+			continue
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-':
+		case local && strings.IndexByte("!#$%&'*+/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+		prevDot = false
+	}
+	return true
+}
+
+// metadataItemRanges returns the key range and value expression of a
+// metadata item, or the whole metadata expression when it is not an object
+// constructor.
+func (e *msgEval) metadataItemRanges(key string, expr hcl.Expression) (*hcl.Range, hcl.Expression) {
+	if item, ok := e.r.b.metadataRanges[key]; ok {
+		return item.keyRange.Ptr(), item.expr
+	}
+	return e.r.subjectFor(expr), expr
+}
+
+// checkAt reports a problem at a given range.
+func (e *msgEval) checkAt(summary, detail string, subject *hcl.Range) {
+	e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject})
 }

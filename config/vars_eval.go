@@ -46,6 +46,9 @@ func (c *Config) evalVariables(in Inputs, rec *recorder, fns map[string]function
 		names = append(names, v.Name)
 	}
 	raw := make(map[string]rawVarValue, len(c.variables))
+	// failed records variables whose value from some source was invalid,
+	// so that they are not reported as missing as well.
+	failed := map[string]bool{}
 
 	for _, v := range c.variables {
 		if v.Default != cty.NilVal {
@@ -61,7 +64,9 @@ func (c *Config) evalVariables(in Inputs, rec *recorder, fns map[string]function
 		rec.recordEnv(key, text)
 		val, rng, moreDiags := c.parseVarText(v, text, "<value for "+key+">")
 		diags = append(diags, moreDiags...)
-		if !moreDiags.HasErrors() {
+		if moreDiags.HasErrors() {
+			failed[v.Name] = true
+		} else {
 			raw[v.Name] = rawVarValue{val: val, source: "env", rng: rng}
 		}
 	}
@@ -87,7 +92,9 @@ func (c *Config) evalVariables(in Inputs, rec *recorder, fns map[string]function
 			}
 			val, moreDiags := attr.Expr.Value(nil)
 			diags = append(diags, moreDiags...)
-			if !moreDiags.HasErrors() {
+			if moreDiags.HasErrors() {
+				failed[decl.Name] = true
+			} else {
 				raw[decl.Name] = rawVarValue{val: val, source: name, rng: attr.Expr.Range()}
 			}
 		}
@@ -124,7 +131,9 @@ func (c *Config) evalVariables(in Inputs, rec *recorder, fns map[string]function
 		}
 		val, rng, moreDiags := c.parseVarText(decl, text, "<value for var."+name+">")
 		diags = append(diags, moreDiags...)
-		if !moreDiags.HasErrors() {
+		if moreDiags.HasErrors() {
+			failed[name] = true
+		} else {
 			raw[name] = rawVarValue{val: val, source: "-var", rng: rng}
 		}
 	}
@@ -133,6 +142,10 @@ func (c *Config) evalVariables(in Inputs, rec *recorder, fns map[string]function
 	var list []VariableValue
 	for _, v := range c.variables {
 		rv, ok := raw[v.Name]
+		if !ok && failed[v.Name] {
+			values[v.Name] = cty.DynamicVal
+			continue
+		}
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -158,10 +171,10 @@ func (c *Config) evalVariables(in Inputs, rec *recorder, fns map[string]function
 			values[v.Name] = cty.DynamicVal
 			continue
 		}
-		diags = append(diags, validateVariable(v, conv, rv, fns)...)
 		if v.Sensitive {
 			conv = conv.Mark(funcs.Sensitive)
 		}
+		diags = append(diags, validateVariable(v, conv, rv, fns)...)
 		values[v.Name] = conv
 		list = append(list, VariableValue{Name: v.Name, Value: conv, Sensitive: v.Sensitive, Source: rv.source})
 	}

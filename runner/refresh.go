@@ -114,9 +114,9 @@ type RefreshSummary struct {
 	Bounced      int // found bounced in this refresh
 	Pending      int // still without a final outcome at the end (Transient included)
 	Transient    int // of Pending: last seen deferred (Postmark keeps trying)
-	NotVisible   int // polls answered 701 within VisibilityGrace of the send
-	NotFound     int // polls answered 701 after VisibilityGrace (left pending, reported)
-	Errors       int // polls that failed after their retries (left as they were)
+	NotVisible   int // in the last round: messages answered 701 within VisibilityGrace of the send
+	NotFound     int // in the last round: messages answered 701 after VisibilityGrace (left pending)
+	Errors       int // checks that failed after their retries, all rounds (left as they were)
 	Suppressions int // inactive recipients recorded in state
 	Checked      int // details read
 	Requests     int // API requests made, all endpoints
@@ -226,6 +226,7 @@ func (rf *refresher) run(ctx context.Context) error {
 		rf.mu.Lock()
 		rf.round++
 		rf.sum.Rounds = rf.round
+		rf.sum.NotVisible, rf.sum.NotFound = 0, 0
 		rf.mu.Unlock()
 
 		next, err := rf.pollRound(ctx, stats)
@@ -244,6 +245,9 @@ func (rf *refresher) run(ctx context.Context) error {
 		if !sleep(ctx, rf.opts.PollInterval) {
 			return rf.stopOr(ctx, ctx.Err())
 		}
+	}
+	if s := rf.summary(); s.NotFound > 0 {
+		rf.h.Warn(fmt.Sprintf("Postmark does not know %d sent messages (ErrorCode 701) more than %s after sending; they stay pending (past retention, or the account's sending is paused?)", s.NotFound, rf.opts.VisibilityGrace))
 	}
 	return nil
 }
@@ -563,6 +567,7 @@ func hasBounce(bs []sweptBounce, id int64, email string) bool {
 // suppression on the message's stream. bouncedAt, when known from the
 // details, holds event times per bounce ID.
 func (rf *refresher) settleBounced(r state.Record, bounces []sweptBounce, bouncedAt map[int64]time.Time) (state.Record, []state.Suppression) {
+	bounces = append([]sweptBounce(nil), bounces...) // the caller's slice may be the sweep's
 	sort.SliceStable(bounces, func(i, j int) bool { return bounces[i].at.Before(bounces[j].at) })
 	first := bounces[0]
 	r.Delivery = state.DeliveryBounced
@@ -814,6 +819,7 @@ func outcomeOf(d *postmark.MessageDetails, recipients string) outcome {
 	}
 	if len(o.bounces) > 0 {
 		o.delivery = state.DeliveryBounced
+		o.deliveredAt = time.Time{}
 		return o
 	}
 	all, transient, opened, clicked := len(who) > 0, false, false, false

@@ -13,9 +13,9 @@ import (
 // (GET /bounces, 500 per call) instead of one details call per message.
 //
 // Postmark answers at most count+offset = 10,000 results per search, so a
-// date window holding more bounces is cut into pieces until each fits. The
+// date window holding more bounces is narrowed until each part fits. The
 // date filters are inclusive and have a resolution of one second, so
-// adjacent pieces share their boundary second (nothing can fall between
+// adjacent parts share their boundary second (nothing can fall between
 // them) and a bounce listed twice is merged by its ID.
 //
 // The sweep keeps the bounces it lists, keyed by MessageID, and the round
@@ -24,14 +24,14 @@ import (
 // not with the number of messages in the run.
 
 const (
-	sweepPageSize = 500   // Postmark's maximum count
-	sweepPageEnd  = 10000 // Postmark's maximum count+offset
-	// sweepPieceTarget is the number of bounces a piece of a split window
-	// should hold, with headroom under sweepPageEnd for uneven spreads.
-	sweepPieceTarget = 7500
+	sweepPageSize = 500 // Postmark's maximum count
 	// sweepSkew widens the window before the earliest send: clocks differ.
 	sweepSkew = time.Minute
 )
+
+// sweepPageEnd is Postmark's maximum count+offset. A variable so that
+// tests can exercise the narrowing of windows with fewer bounces.
+var sweepPageEnd = 10000
 
 // sweepMaxBounces bounds the bounces one sweep keeps in memory. Beyond it
 // the sweep stops; details polling (DetailsAll) still finds the rest. A
@@ -108,67 +108,89 @@ func (rf *refresher) sweep(ctx context.Context, stats *pendingStats) (map[string
 	return sw.byMsg, nil
 }
 
-// window lists every bounce of search between from and to (inclusive),
-// splitting the window when it holds more than Postmark can page through.
+// window lists every bounce of search between from and to (inclusive).
+//
+// A window holding more than Postmark pages through is narrowed from the
+// top: Postmark lists bounces newest first, so after paging through the
+// first 10,000 the window's end moves back to the second of the oldest
+// bounce seen, and paging starts again (that second is listed twice and
+// merged by ID). This costs no call beyond the pages themselves. Should a
+// page ever not be in newest-first order, the window is bisected by time
+// instead, which does not depend on order.
 func (sw *sweeper) window(ctx context.Context, search postmark.BounceSearch, from, to time.Time) error {
-	first, err := sw.list(ctx, search, from, to, 0)
-	if err != nil {
-		return err
-	}
-	if first.TotalCount > sweepPageEnd && to.Sub(from) > 2*time.Second {
-		return sw.split(ctx, search, from, to, first.TotalCount)
-	}
-	if first.TotalCount > sweepPageEnd {
-		// Should never happen in practice: more than 10,000 bounces within
-		// two seconds. Take what can be paged; details polling finds the
-		// rest.
-		sw.rf.h.Warn(fmt.Sprintf("more than %d bounces between %s and %s; only the first %d are swept", sweepPageEnd, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), sweepPageEnd))
-	}
-	sw.keep(first.Bounces)
-	end := min(first.TotalCount, sweepPageEnd)
-	for offset := len(first.Bounces); offset < end && !sw.full; {
-		page, err := sw.list(ctx, search, from, to, offset)
+	for {
+		first, err := sw.list(ctx, search, from, to, 0)
 		if err != nil {
 			return err
 		}
-		if len(page.Bounces) == 0 {
-			break // fewer than TotalCount said (bounces expired meanwhile)
-		}
-		sw.keep(page.Bounces)
-		offset += len(page.Bounces)
-	}
-	return nil
-}
-
-// split cuts [from, to] into pieces expected to hold sweepPieceTarget
-// bounces each (assuming an even spread; a piece that still holds too many
-// is split again) and sweeps them. Adjacent pieces share their boundary
-// second.
-func (sw *sweeper) split(ctx context.Context, search postmark.BounceSearch, from, to time.Time, total int) error {
-	pieces := (total + sweepPieceTarget - 1) / sweepPieceTarget
-	pieces = max(pieces, 2)
-	span := to.Sub(from)
-	if limit := int(span / time.Second); pieces > limit {
-		pieces = max(limit, 2)
-	}
-	start := from
-	for i := 1; i <= pieces; i++ {
-		end := to
-		if i < pieces {
-			end = from.Add(span * time.Duration(i) / time.Duration(pieces)).Truncate(time.Second)
-			if !end.After(start) {
-				continue
-			}
-		}
-		if err := sw.window(ctx, search, start, end); err != nil {
-			return err
-		}
+		sw.keep(first.Bounces)
 		if sw.full {
 			return nil
 		}
-		start = end
+		total := first.TotalCount
+		end := min(total, sweepPageEnd)
+		ordered := newestFirst(first.Bounces, time.Time{})
+		pages := []*postmark.BounceList{first}
+		for offset := len(first.Bounces); offset < end && !sw.full; {
+			page, err := sw.list(ctx, search, from, to, offset)
+			if err != nil {
+				return err
+			}
+			if len(page.Bounces) == 0 {
+				break // fewer than TotalCount said (bounces expired meanwhile)
+			}
+			sw.keep(page.Bounces)
+			prev := pages[len(pages)-1].Bounces
+			ordered = ordered && newestFirst(page.Bounces, prev[len(prev)-1].BouncedAt)
+			pages = append(pages[:0], page)
+			offset += len(page.Bounces)
+		}
+		if total <= sweepPageEnd || sw.full {
+			return nil
+		}
+		if !ordered {
+			return sw.bisect(ctx, search, from, to)
+		}
+		last := pages[len(pages)-1].Bounces
+		if len(last) == 0 {
+			return sw.bisect(ctx, search, from, to)
+		}
+		oldest := last[len(last)-1].BouncedAt
+		next := oldest.Truncate(time.Second).Add(time.Second)
+		if !next.Before(to) {
+			// Should never happen in practice: more than 10,000 bounces
+			// within one second. Details polling finds the rest.
+			sw.rf.h.Warn(fmt.Sprintf("more than %d bounces around %s; only %d of them were swept", sweepPageEnd, oldest.UTC().Format(time.RFC3339), sweepPageEnd))
+			return nil
+		}
+		to = next
 	}
-	return nil
+}
+
+// newestFirst reports whether bounces are in newest-first order and no
+// newer than after (zero: no bound).
+func newestFirst(bounces []postmark.Bounce, after time.Time) bool {
+	for i := range bounces {
+		t := bounces[i].BouncedAt
+		if !after.IsZero() && t.After(after) {
+			return false
+		}
+		after = t
+	}
+	return true
+}
+
+// bisect sweeps [from, to] as two halves that share their middle second.
+func (sw *sweeper) bisect(ctx context.Context, search postmark.BounceSearch, from, to time.Time) error {
+	mid := from.Add(to.Sub(from) / 2).Truncate(time.Second)
+	if to.Sub(from) <= 2*time.Second || !mid.After(from) {
+		sw.rf.h.Warn(fmt.Sprintf("more than %d bounces between %s and %s; only %d of them were swept", sweepPageEnd, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), sweepPageEnd))
+		return nil
+	}
+	if err := sw.window(ctx, search, from, mid); err != nil {
+		return err
+	}
+	return sw.window(ctx, search, mid, to)
 }
 
 // list fetches one page of bounces.

@@ -1,6 +1,7 @@
 package funcs
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -39,4 +40,17 @@ func CleanPath(name string) (string, error) {
 		return "", fmt.Errorf("path %q escapes the configuration directory", name)
 	}
 	return clean, nil
+}
+
+// readError describes a failed read of name without repeating Go's
+// "open name:" prefix.
+func readError(name string, err error) error {
+	var pathErr *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the file %q does not exist in the configuration directory", name)
+	case errors.As(err, &pathErr):
+		return fmt.Errorf("the file %q could not be read: %v", name, pathErr.Err)
+	}
+	return err
 }

@@ -26,7 +26,7 @@ func MakeFileFunc(read FileReader) function.Function {
 			name := args[0].AsString()
 			src, err := read(name)
 			if err != nil {
-				return cty.NilVal, function.NewArgError(0, err)
+				return cty.NilVal, function.NewArgError(0, readError(name, err))
 			}
 			if !utf8.Valid(src) {
 				return cty.NilVal, function.NewArgErrorf(0, "the contents of %s are not valid UTF-8; attach binary files with an attachment's path attribute instead", name)
@@ -52,7 +52,7 @@ func MakeCSVFileFunc(read FileReader) function.Function {
 			name := args[0].AsString()
 			src, err := read(name)
 			if err != nil {
-				return cty.NilVal, function.NewArgError(0, err)
+				return cty.NilVal, function.NewArgError(0, readError(name, err))
 			}
 			v, err := stdlib.CSVDecode(cty.StringVal(string(src)))
 			if err != nil {
@@ -134,7 +134,7 @@ func MakeTemplateFileFunc(read FileReader, fns func() map[string]function.Functi
 		}
 		src, err := read(name)
 		if err != nil {
-			return nil, err
+			return nil, readError(name, err)
 		}
 		expr, diags := hclsyntax.ParseTemplate(src, name, hcl.InitialPos)
 		if diags.HasErrors() {
@@ -188,3 +188,21 @@ func MakeTemplateFileFunc(read FileReader, fns func() map[string]function.Functi
 		},
 	})
 }
+
+// LengthFunc is length(x): the number of elements of a list, set, tuple, map
+// or object, or the number of characters of a string (as Terraform's length
+// does; cty's own length takes collections only).
+var LengthFunc = function.New(&function.Spec{
+	Description: "Returns the number of elements in a collection, or the number of characters in a string.",
+	Params: []function.Parameter{
+		{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true, Description: "A string or a collection."},
+	},
+	Type: function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v := args[0]
+		if v.Type() == cty.String {
+			return stdlib.Strlen(v)
+		}
+		return stdlib.Length(v)
+	},
+})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,5 +250,19 @@ func TestThroughputSanity(t *testing.T) {
 			t.Fatalf("MessageID %s issued twice", m.MessageID)
 		}
 		seen[m.MessageID] = true
+	}
+}
+
+func TestHandlerWithoutListener(t *testing.T) {
+	t.Parallel()
+	s := New(Options{})
+	req := httptest.NewRequest("POST", "/email", strings.NewReader(`{"From":"a@acme.example","To":"b@example.com","TextBody":"x"}`))
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Postmark-Server-Token", DefaultToken)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != 200 || s.AcceptedCount() != 1 || s.URL() != "" {
+		t.Errorf("status %d, accepted %d, URL %q", rec.Code, s.AcceptedCount(), s.URL())
 	}
 }

@@ -125,6 +125,7 @@ func TestNodeClientFidelity(t *testing.T) {
 	if _, err := stdin.Write([]byte("go\n")); err != nil {
 		t.Fatal(err)
 	}
+	_ = stdin.Close()
 	var p2 nodePhase2
 	readLine(&p2)
 	if err := cmd.Wait(); err != nil {

@@ -68,6 +68,11 @@ type Options struct {
 	// /email/batchWithTemplates, keyed by alias. A Template with an empty
 	// Alias takes its map key. Templates are found by TemplateId or alias.
 	Templates map[string]Template
+	// AnyTemplate makes an unknown TemplateId or TemplateAlias render a
+	// generic stand-in instead of failing with ErrorCode 1101, so that a
+	// dry run (postform apply -simulate) of a configuration that uses
+	// server templates works without describing them.
+	AnyTemplate bool
 
 	// MaxBodyBytes is the total budget for stored HtmlBody and TextBody
 	// bytes. Once it is spent, later messages are stored with truncated or

@@ -44,7 +44,7 @@ func (s *Server) handleEmail(r *http.Request) (int, any) {
 	if status, body := decodeBody(r, maxMessageBytes, &m); status != 0 {
 		return status, body
 	}
-	p, v := s.prepare(&m)
+	p, v := s.prepare(&m, nil)
 	return s.acceptOne(p, v)
 }
 
@@ -55,7 +55,7 @@ func (s *Server) handleWithTemplate(r *http.Request) (int, any) {
 	if status, body := decodeBody(r, maxMessageBytes, &m); status != 0 {
 		return status, body
 	}
-	p, v := s.prepareTemplated(&m)
+	p, v := s.prepareTemplated(&m, nil)
 	return s.acceptOne(p, v)
 }
 
@@ -87,8 +87,9 @@ func (s *Server) handleBatch(r *http.Request) (int, any) {
 	}
 	ps := make([]prepared, len(msgs))
 	vs := make([]verdict, len(msgs))
+	var memo fromMemo
 	for i := range msgs {
-		ps[i], vs[i] = s.prepare(&msgs[i])
+		ps[i], vs[i] = s.prepare(&msgs[i], &memo)
 		if vs[i].code == codeTooLarge {
 			return http.StatusRequestEntityTooLarge, apiError{0, fmt.Sprintf("Message %d: %s", i, vs[i].msg)}
 		}
@@ -112,8 +113,9 @@ func (s *Server) handleBatchWithTemplates(r *http.Request) (int, any) {
 	}
 	ps := make([]prepared, len(batch.Messages))
 	vs := make([]verdict, len(batch.Messages))
+	var memo fromMemo
 	for i := range batch.Messages {
-		ps[i], vs[i] = s.prepareTemplated(&batch.Messages[i])
+		ps[i], vs[i] = s.prepareTemplated(&batch.Messages[i], &memo)
 		if vs[i].code == codeTooLarge {
 			return http.StatusRequestEntityTooLarge, apiError{0, vs[i].msg}
 		}

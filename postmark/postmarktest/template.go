@@ -16,10 +16,16 @@ func (s *Server) findTemplate(id int64, alias string) (*Template, verdict) {
 		if t, ok := s.templatesByID[id]; ok {
 			return t, verdict{}
 		}
+		if s.opts.AnyTemplate {
+			return genericTemplate(fmt.Sprintf("id %d", id)), verdict{}
+		}
 		return nil, fail(codeTemplateNotFound, "The template with ID %d was not found.", id)
 	case alias != "":
 		if t, ok := s.templatesByAlias[alias]; ok {
 			return t, verdict{}
+		}
+		if s.opts.AnyTemplate {
+			return genericTemplate(alias), verdict{}
 		}
 		return nil, fail(codeTemplateNotFound, "The template with alias '%s' was not found.", alias)
 	default:
@@ -29,7 +35,7 @@ func (s *Server) findTemplate(id int64, alias string) (*Template, verdict) {
 
 // prepareTemplated validates a templated send, renders it and validates the
 // rendered message like a plain send.
-func (s *Server) prepareTemplated(m *wireTemplateMessage) (prepared, verdict) {
+func (s *Server) prepareTemplated(m *wireTemplateMessage, memo *fromMemo) (prepared, verdict) {
 	p := prepared{
 		from: m.From, to: m.To, cc: m.Cc, bcc: m.Bcc, tag: m.Tag,
 		trackLinks: m.TrackLinks, meta: m.Metadata.pairs,
@@ -60,7 +66,7 @@ func (s *Server) prepareTemplated(m *wireTemplateMessage) (prepared, verdict) {
 	p.subject = render(t.Subject, data, false)
 	p.html = render(t.HtmlBody, data, true)
 	p.text = render(t.TextBody, data, false)
-	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, &p); v.code != codeOK {
+	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, &p, memo); v.code != codeOK {
 		return p, v
 	}
 	if v := checkRecipients(&p); v.code != codeOK {
@@ -135,5 +141,17 @@ func lookupPath(model any, path string) string {
 		return fmt.Sprint(v)
 	default:
 		return ""
+	}
+}
+
+// genericTemplate stands in for a server template the simulator was not
+// given (Options.AnyTemplate): it names the template and renders nothing
+// from the model, so any model is accepted.
+func genericTemplate(name string) *Template {
+	return &Template{
+		Alias:    name,
+		Subject:  "Simulated template " + name,
+		HtmlBody: "<p>Simulated rendering of server template " + html.EscapeString(name) + ".</p>",
+		TextBody: "Simulated rendering of server template " + name + ".",
 	}
 }

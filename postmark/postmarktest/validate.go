@@ -106,7 +106,7 @@ func fail(code int, format string, args ...any) verdict {
 
 // prepare validates a plain send request against Postmark's rules and
 // returns the message to accept, or the ErrorCode it earns.
-func (s *Server) prepare(m *wireMessage) (prepared, verdict) {
+func (s *Server) prepare(m *wireMessage, memo *fromMemo) (prepared, verdict) {
 	p := prepared{
 		from: m.From, to: m.To, cc: m.Cc, bcc: m.Bcc,
 		subject: m.Subject, tag: m.Tag, html: m.HtmlBody, text: m.TextBody,
@@ -129,7 +129,7 @@ func (s *Server) prepare(m *wireMessage) (prepared, verdict) {
 	if v := s.checkStream(m.MessageStream, &p); v.code != codeOK {
 		return p, v
 	}
-	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, &p); v.code != codeOK {
+	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, &p, memo); v.code != codeOK {
 		return p, v
 	}
 	if v := checkRecipients(&p); v.code != codeOK {
@@ -163,14 +163,14 @@ func (s *Server) checkStream(stream string, p *prepared) verdict {
 }
 
 // checkCommon validates the fields shared by plain and templated sends.
-func checkCommon(from, replyTo, tag, trackLinks string, headers []wireHeader, md *metadata, p *prepared) verdict {
+func checkCommon(from, replyTo, tag, trackLinks string, headers []wireHeader, md *metadata, p *prepared, memo *fromMemo) verdict {
 	if strings.TrimSpace(from) == "" {
 		return fail(codeInvalidRequest, "Invalid 'From' address: ''.")
 	}
 	if utf16Len(from) > maxFromLen {
 		return fail(codeInvalidRequest, "The 'From' field is too long: at most %d characters are allowed.", maxFromLen)
 	}
-	addr, ok := parseAddress(from)
+	addr, ok := memo.parse(from)
 	p.fromAddr = addr.Email
 	if !ok {
 		return fail(codeInvalidRequest, "Invalid 'From' address: '%s'.", from)
@@ -264,6 +264,27 @@ func checkAttachments(atts []wireAttachment, p *prepared) verdict {
 		p.attachments = append(p.attachments, a.Name)
 	}
 	return verdict{}
+}
+
+// fromMemo remembers the last From parsed for a request: a batch nearly
+// always has a single sender, and net/mail is costly for "Name <addr>".
+// A nil *fromMemo parses every time.
+type fromMemo struct {
+	in  string
+	out recipient
+	ok  bool
+	set bool
+}
+
+func (f *fromMemo) parse(s string) (recipient, bool) {
+	if f != nil && f.set && f.in == s {
+		return f.out, f.ok
+	}
+	r, ok := parseAddress(s)
+	if f != nil {
+		*f = fromMemo{in: s, out: r, ok: ok, set: true}
+	}
+	return r, ok
 }
 
 // parseAddress parses one address the way net/mail does, with a fast path

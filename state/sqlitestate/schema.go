@@ -45,10 +45,8 @@ var migrations = [][]string{
 		// Secondary indexes of a WITHOUT ROWID table end with the primary
 		// key, so each of these also yields rows in address order for one
 		// value, which is what keyset paging with a filter needs.
-		`CREATE INDEX records_pf_id ON records (pf_id)`,
 		`CREATE INDEX records_status ON records (status, address)`,
 		`CREATE INDEX records_delivery ON records (delivery, address)`,
-		`CREATE INDEX records_batch ON records (batch, address)`,
 		`CREATE TABLE suppressions (
 			email      TEXT    NOT NULL,
 			stream     TEXT    NOT NULL,

@@ -120,6 +120,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		"journal_mode(WAL)",
 		"synchronous(" + syncMode + ")",
 		"foreign_keys(1)",
+		"temp_store(MEMORY)",
+		"cache_size(-65536)",
 	}
 	w, err := sql.Open("sqlite", base+"?"+wq.Encode())
 	if err != nil {
@@ -454,8 +456,6 @@ func pageQuery(f state.Filter, after string, limit int) (string, []any) {
 		indexed = "status"
 	case len(f.Deliveries) == 1:
 		indexed = "delivery"
-	case f.Batch != "":
-		indexed = "batch"
 	}
 	col := func(name string) string {
 		if name == indexed {

@@ -158,7 +158,7 @@ func (m *meta) resolveTarget(ev *config.Evaluated, simulate bool) (*target, erro
 // client. The token must be present for a real target.
 func (m *meta) connect(t *target) (*postmark.Client, error) {
 	if t.name == "simulator" {
-		sim := postmarktest.New(postmarktest.Options{Seed: 1, DeliveryDelay: 200 * time.Millisecond})
+		sim := postmarktest.New(postmarktest.Options{Seed: 1, DeliveryDelay: 200 * time.Millisecond, AnyTemplate: true})
 		if err := sim.Start("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("starting the simulator: %w", err)
 		}

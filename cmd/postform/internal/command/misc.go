@@ -170,12 +170,13 @@ func writeDiff(w interface{ Write([]byte) (int, error) }, name, a, b string) {
 		switch {
 		case i < n && j < mm && al[i] == bl[j]:
 			i, j = i+1, j+1
-		case j < mm && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			fmt.Fprintf(w, "+%s\n", bl[j])
-			j++
-		default:
+		case i < n && (j == mm || lcs[i+1][j] >= lcs[i][j+1]):
+			// Removals first, as in a unified diff: old lines, then new.
 			fmt.Fprintf(w, "-%s\n", al[i])
 			i++
+		default:
+			fmt.Fprintf(w, "+%s\n", bl[j])
+			j++
 		}
 	}
 }

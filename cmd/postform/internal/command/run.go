@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/postform/postform/cmd/postform/internal/arguments"
@@ -36,6 +38,15 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 	if g.Version || g.Command == "version" {
 		fmt.Fprintf(stdout, "postform v%s\n", Version)
 		return ExitOK
+	}
+	if path := envMap(env)["POSTFORM_CPUPROFILE"]; path != "" {
+		// A developer aid for the benchmark: profile this whole command.
+		if f, err := os.Create(path); err == nil {
+			defer f.Close()
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
 	}
 	m := &meta{
 		dir:     ".",

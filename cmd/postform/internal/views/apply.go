@@ -203,6 +203,21 @@ func NewApplyJSON(j *JSONLines, redact bool) *ApplyJSON {
 	return &ApplyJSON{PlanJSON: NewPlanJSON(j, redact, nil), now: time.Now}
 }
 
+// PlannedMessage emits only invalid messages: the runner walks the plan
+// again while applying, and the plan's planned_message events were already
+// written by the plan step before it (as the human view stays quiet too).
+func (v *ApplyJSON) PlannedMessage(e runner.PlanEntry) {
+	if e.Action == runner.ActionInvalid {
+		v.PlanJSON.PlannedMessage(e)
+	}
+}
+
+// PlannedPreview is silent during apply, for the same reason.
+func (v *ApplyJSON) PlannedPreview(runner.Preview) {}
+
+// PlanDone is silent during apply: run_summary carries the plan's counts.
+func (v *ApplyJSON) PlanDone(runner.PlanSummary) {}
+
 // MessageResult emits message_result.
 func (v *ApplyJSON) MessageResult(r runner.MessageResult) {
 	m := map[string]any{"address": v.red(r.Address), "outcome": string(r.Outcome), "attempts": r.Attempts}

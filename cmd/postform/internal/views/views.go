@@ -5,6 +5,7 @@
 package views
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -131,9 +132,20 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.
 	if len(diags) == 0 {
 		return
 	}
-	dw := hcl.NewDiagnosticTextWriter(w, files, uint(width), color)
+	var buf bytes.Buffer
+	dw := hcl.NewDiagnosticTextWriter(&buf, files, uint(width), color)
 	for _, d := range diags {
+		buf.Reset()
 		_ = dw.WriteDiagnostic(d)
+		out := buf.Bytes()
+		if r := d.Subject; r != nil {
+			// hcl's writer names the file and line only; editors and people
+			// scanning a long list want the column too: "on f.pf.hcl:12:55".
+			old := fmt.Sprintf("  on %s line %d", r.Filename, r.Start.Line)
+			loc := fmt.Sprintf("  on %s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+			out = bytes.Replace(out, []byte(old), []byte(loc), 1)
+		}
+		_, _ = w.Write(out)
 		fmt.Fprintln(w)
 	}
 }

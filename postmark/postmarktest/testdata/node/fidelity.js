@@ -70,7 +70,7 @@ async function main() {
   console.log(JSON.stringify(phase2));
 }
 
-main().catch((e) => {
+main().then(() => process.exit(0), (e) => {
   console.error(e && e.stack ? e.stack : String(e));
   process.exit(1);
 });
