@@ -438,6 +438,18 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 		}
 		results, err := a.send(items)
 		a.count(func(p *Progress) { p.Requests++ })
+		if err != nil && a.hard.Err() != nil {
+			// Aborted (second Ctrl-C): record what is known and stop at once.
+			a.stopped("aborted")
+			if postmark.Classify(err) == postmark.ClassAmbiguous {
+				if err := a.markUncertain(items, err); err != nil {
+					return err
+				}
+			} else if err := a.markUnsent(items, err); err != nil {
+				return err
+			}
+			return a.hard.Err()
+		}
 
 		switch postmark.Classify(err) {
 		case postmark.ClassAccepted:
@@ -604,7 +616,7 @@ func (a *applier) recordResults(items []item, results []postmark.SendResult) ([]
 			r.Status = state.StatusUnsent
 			r.ErrorCode, r.ErrorMessage = res.ErrorCode, res.Message
 			if fatalItemCodes[res.ErrorCode] && fatal == nil {
-				fatal = &FatalError{Err: fmt.Errorf("Postmark refused %s with ErrorCode %d: %s", r.Address, res.ErrorCode, res.Message)}
+				fatal = &FatalError{Err: fmt.Errorf("postmark refused %s with ErrorCode %d: %s", r.Address, res.ErrorCode, res.Message)}
 			}
 			retry = append(retry, items[i])
 		}
@@ -778,6 +790,9 @@ func (a *applier) reconcileOne(ctx context.Context, r state.Record) (bool, error
 	var err error
 	for attempt := 1; ; attempt++ {
 		if err := a.pacer.Wait(ctx); err != nil {
+			return false, err
+		}
+		if err := a.hard.Err(); err != nil {
 			return false, err
 		}
 		list, err = a.pm.ListOutboundMessages(a.hard, postmark.OutboundSearch{

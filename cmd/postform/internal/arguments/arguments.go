@@ -352,7 +352,7 @@ type State struct {
 func ParseState(args []string) (*State, error) {
 	o := &State{}
 	if len(args) == 0 {
-		return o, errors.New("state needs a subcommand: list, show ADDRESS or rm ADDRESS...")
+		return o, errors.New("state needs a subcommand: list, show ADDRESS, or rm ADDRESS…")
 	}
 	o.Sub = args[0]
 	fs := newFlagSet("state " + o.Sub)
