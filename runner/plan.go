@@ -69,8 +69,13 @@ func Plan(ctx context.Context, ev *config.Evaluated, st state.Store, opts PlanOp
 		lineage = meta.Lineage
 	}
 	w := newWalker(ev, st, lineage, opts, h)
+	empty, err := stateIsEmpty(ctx, st)
+	if err != nil {
+		return PlanSummary{}, fmt.Errorf("reading state: %w", err)
+	}
+	w.empty = empty
 	var sum PlanSummary
-	err := w.walk(ctx, func(d *decision) error {
+	err = w.walk(ctx, func(d *decision) error {
 		sum.add(d.entry.Action)
 		return nil
 	})
@@ -108,6 +113,24 @@ type walker struct {
 	only map[string]bool
 	// quiet suppresses PlannedMessage/PlannedPreview (later passes).
 	quiet bool
+	// empty is true when state held no record and no suppression when the
+	// walk began. Messages are unique within a walk, so nothing this run
+	// writes can match a later message: lookups can be skipped.
+	empty bool
+}
+
+// stateIsEmpty reports whether st holds no message record and no
+// suppression, with two cheap queries.
+func stateIsEmpty(ctx context.Context, st state.Store) (bool, error) {
+	if st == nil {
+		return true, nil
+	}
+	page, err := st.Page(ctx, state.Filter{}, "", 1)
+	if err != nil || len(page) > 0 {
+		return false, err
+	}
+	n, err := st.CountSuppressions(ctx)
+	return n == 0, err
 }
 
 const windowSize = 500
@@ -249,7 +272,7 @@ func (w *walker) checkPlanned(pe *pending) error {
 
 func (w *walker) classify(ctx context.Context, window []pending) ([]*decision, error) {
 	var recs map[string]state.Record
-	if w.st != nil {
+	if w.st != nil && !w.empty {
 		addrs := make([]string, 0, len(window))
 		for _, pe := range window {
 			addrs = append(addrs, pe.m.Address)
@@ -323,7 +346,7 @@ func (w *walker) classify(ctx context.Context, window []pending) ([]*decision, e
 // suppressions returns, per stream, the known-inactive recipients among the
 // window's messages.
 func (w *walker) suppressions(ctx context.Context, window []pending) (map[string]map[string]state.Suppression, error) {
-	if w.st == nil {
+	if w.st == nil || w.empty {
 		return nil, nil
 	}
 	byStream := map[string][]string{}

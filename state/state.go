@@ -157,6 +157,9 @@ type Store interface {
 	// lower-cased email.
 	Suppressed(ctx context.Context, stream string, emails []string) (map[string]Suppression, error)
 
+	// CountSuppressions returns the number of recorded suppressions.
+	CountSuppressions(ctx context.Context) (int, error)
+
 	// Close releases the store.
 	Close() error
 }

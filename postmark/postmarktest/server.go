@@ -213,8 +213,17 @@ func (s *Server) serve(pattern string, send bool, h endpoint, w http.ResponseWri
 			break
 		}
 	}
+	// Outcomes are counted before the response is written, so a client
+	// that has its answer always sees the request in Stats. Only a request
+	// abandoned during the latency is counted on the way out.
 	outcome := "canceled"
-	defer func() { s.count(pattern, outcome) }()
+	counted := false
+	countNow := func() { counted = true; s.count(pattern, outcome) }
+	defer func() {
+		if !counted {
+			s.count(pattern, outcome)
+		}
+	}()
 
 	if s.opts.Latency > 0 {
 		t := time.NewTimer(s.opts.Latency)
@@ -245,12 +254,14 @@ func (s *Server) serve(pattern string, send bool, h endpoint, w http.ResponseWri
 	switch fault {
 	case FaultAcceptedDrop:
 		outcome = "dropped"
+		countNow()
 		dropConnection(w)
 		return
 	case Fault500AfterAccept:
 		status, body = http.StatusInternalServerError, apiError{codeServerError, "An unexpected error occurred. (simulated)"}
 	}
 	outcome = strconv.Itoa(status)
+	countNow()
 	writeJSON(w, status, body)
 }
 

@@ -548,3 +548,12 @@ func (s *Store) Suppressed(ctx context.Context, stream string, emails []string) 
 	}
 	return out, nil
 }
+
+// CountSuppressions returns the number of recorded suppressions.
+func (s *Store) CountSuppressions(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM suppressions").Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlitestate: count suppressions: %w", err)
+	}
+	return n, nil
+}

@@ -566,6 +566,9 @@ func testDelete(t *testing.T, s state.Store) {
 
 func testSuppressions(t *testing.T, s state.Store) {
 	ctx := ctxFor(t)
+	if n, err := s.CountSuppressions(ctx); err != nil || n != 0 {
+		t.Fatalf("CountSuppressions of a new store = %d, %v; want 0", n, err)
+	}
 	at := time.Date(2026, 11, 25, 14, 3, 4, 5, time.FixedZone("EST", -5*3600))
 	err := s.PutSuppressions(ctx, []state.Suppression{
 		{Email: "Ann@Example.COM", Stream: "outbound", Reason: "HardBounce", MessageID: "m-1", At: at},
@@ -573,6 +576,9 @@ func testSuppressions(t *testing.T, s state.Store) {
 	})
 	if err != nil {
 		t.Fatalf("PutSuppressions: %v", err)
+	}
+	if n, err := s.CountSuppressions(ctx); err != nil || n != 2 {
+		t.Errorf("CountSuppressions = %d, %v; want 2", n, err)
 	}
 	got, err := s.Suppressed(ctx, "outbound", []string{"ANN@example.com", "bob@example.com", "carol@example.com"})
 	if err != nil {
