@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -123,6 +124,8 @@ type applier struct {
 	sum       RunSummary
 	prog      Progress
 	uncertain map[string]bool // addresses left uncertain by this pass
+	slots     chan struct{}   // request slots: at most parallelism requests in flight
+	halt      atomic.Bool     // a run-fatal answer arrived: start no new request
 }
 
 func newApplier(ctx context.Context, ev *config.Evaluated, st state.Store, pm *postmark.Client, opts ApplyOptions, h Hook) (*applier, error) {
@@ -155,6 +158,7 @@ func newApplier(ctx context.Context, ev *config.Evaluated, st state.Store, pm *p
 		a.batchSize = 500
 	}
 	a.maxErrors = ev.Runner.MaxErrors
+	a.slots = make(chan struct{}, a.parallelism)
 	a.pacer = newPacer(ev.Runner.RateLimit, a.parallelism)
 	a.sum.FailedBy = map[string]int{}
 	a.start = a.now()
@@ -314,12 +318,20 @@ type item struct {
 // batch_size messages with at most parallelism requests in flight.
 func (a *applier) sendPass(ctx context.Context, pass int, only map[string]bool) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(a.parallelism)
+	// Twice as many workers as request slots: while one worker commits a
+	// response, another can have its request on the wire.
+	g.SetLimit(2 * a.parallelism)
 
 	w := newWalker(a.ev, a.st, a.lineage, a.opts.PlanOptions, a.h)
 	if pass > 1 {
 		w.only = only
 		w.quiet = true
+	} else {
+		empty, err := stateIsEmpty(ctx, a.st)
+		if err != nil {
+			return &StateError{Op: "read", Err: err}
+		}
+		w.empty = empty
 	}
 	var plain, tmpl []item
 	var plainSize, tmplSize int
@@ -421,6 +433,18 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 		if err := a.pacer.Wait(ctx); err != nil {
 			return a.leave(items, ctx.Err())
 		}
+		// A request slot bounds the requests in flight to parallelism.
+		// It is held from the "sending" commit to the response, so the
+		// commit of one response's results overlaps the next request.
+		select {
+		case a.slots <- struct{}{}:
+		case <-ctx.Done():
+			return a.leave(items, ctx.Err())
+		}
+		if a.halt.Load() {
+			<-a.slots
+			return a.leave(items, nil) // the worker that halted the run reports why
+		}
 		now := a.now()
 		for i := range items {
 			r := &items[i].rec
@@ -434,9 +458,16 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 		}
 		// Durable before the wire: if this commit fails, nothing is sent.
 		if err := a.put(items); err != nil {
+			<-a.slots
 			return err
 		}
 		results, err := a.send(items)
+		if err != nil && postmark.Classify(err) == postmark.ClassRejected && !postmark.IsRetryable(err) && !tooLarge(err) {
+			// About to stop the run: make sure no worker starts another
+			// request with the slot this one gives back.
+			a.halt.Store(true)
+		}
+		<-a.slots
 		a.count(func(p *Progress) { p.Requests++ })
 		if err != nil && a.hard.Err() != nil {
 			// Aborted (second Ctrl-C): record what is known and stop at once.
@@ -870,4 +901,10 @@ func (a *applier) settle(r state.Record, found *postmark.OutboundMessage, dups i
 		a.count(func(p *Progress) { p.Sent++ })
 	}
 	return nil
+}
+
+// tooLarge reports a 413: the request is split, not the run stopped.
+func tooLarge(err error) bool {
+	var apiErr *postmark.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusRequestEntityTooLarge
 }

@@ -325,7 +325,10 @@ func refreshable(r *state.Record) bool {
 // is never visited twice: a message only moves from "" to pending or
 // transient, and from pending to transient, never back.
 func (rf *refresher) eachUnsettled(ctx context.Context, fn func(state.Record) error) error {
-	for _, d := range []state.Delivery{state.DeliveryTransient, state.DeliveryPending, state.DeliveryNone} {
+	// Apply records every accepted message as pending, so a sent record
+	// without delivery information does not occur; leaving "" out keeps
+	// each round on the store's index of open deliveries.
+	for _, d := range []state.Delivery{state.DeliveryTransient, state.DeliveryPending} {
 		err := state.Each(ctx, rf.st, state.Filter{Deliveries: []state.Delivery{d}}, func(r state.Record) error {
 			if !refreshable(&r) {
 				return nil

@@ -45,8 +45,14 @@ var migrations = [][]string{
 		// Secondary indexes of a WITHOUT ROWID table end with the primary
 		// key, so each of these also yields rows in address order for one
 		// value, which is what keyset paging with a filter needs.
-		`CREATE INDEX records_status ON records (status, address)`,
-		`CREATE INDEX records_delivery ON records (delivery, address)`,
+		// Both indexes are partial: they hold only the records someone
+		// looks for (unsettled sends for apply, open deliveries for
+		// refresh), so the common writes of an apply (a "sending" row, then
+		// its "sent" result) touch at most one of them, and each stays
+		// small. Queries must repeat the WHERE term verbatim for SQLite to
+		// use them (see unsettledTerm and openTerm).
+		`CREATE INDEX records_unsettled ON records (status, address) WHERE ` + unsettledTerm,
+		`CREATE INDEX records_open ON records (delivery, address) WHERE ` + openTerm,
 		`CREATE TABLE suppressions (
 			email      TEXT    NOT NULL,
 			stream     TEXT    NOT NULL,
@@ -57,6 +63,12 @@ var migrations = [][]string{
 		) WITHOUT ROWID`,
 	},
 }
+
+// unsettledTerm and openTerm are the partial indexes' conditions.
+const (
+	unsettledTerm = `status IN ('sending', 'uncertain', 'unsent')`
+	openTerm      = `delivery IN ('pending', 'transient')`
+)
 
 // recordColumns lists the records columns in the order recordArgs writes
 // them and scanRecord reads them.

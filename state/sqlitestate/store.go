@@ -437,6 +437,12 @@ func (s *Store) Page(ctx context.Context, f state.Filter, after string, limit in
 	return out, nil
 }
 
+// unsettled and open are the values the partial indexes cover.
+var (
+	unsettled = map[state.Status]bool{state.StatusSending: true, state.StatusUncertain: true, state.StatusUnsent: true}
+	open      = map[state.Delivery]bool{state.DeliveryPending: true, state.DeliveryTransient: true}
+)
+
 // pageQuery builds the keyset query for Page. At most one filter column is
 // left usable by an index: one with a single value, so that the index
 // (column, address) returns rows already in address order. Every other
@@ -452,10 +458,12 @@ func pageQuery(f state.Filter, after string, limit int) (string, []any) {
 	switch {
 	case len(f.Addresses) > 0:
 		// The primary key drives the query.
-	case len(f.Statuses) == 1:
+	case len(f.Statuses) == 1 && unsettled[f.Statuses[0]]:
 		indexed = "status"
-	case len(f.Deliveries) == 1:
+		where = append(where, unsettledTerm)
+	case len(f.Deliveries) == 1 && open[f.Deliveries[0]]:
 		indexed = "delivery"
+		where = append(where, openTerm)
 	}
 	col := func(name string) string {
 		if name == indexed {
