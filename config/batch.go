@@ -67,7 +67,7 @@ var serverTemplateBlockSchema = &hcl.BodySchema{
 func decodeBatchBlock(block *hcl.Block) (*batchBlock, hcl.Diagnostics) {
 	b := &batchBlock{Name: block.Labels[0], DeclRange: block.DefRange, attrRanges: map[string]hcl.Range{}}
 	diags := validName("batch", b.Name, block.LabelRanges[0])
-	content, moreDiags := block.Body.Content(batchBlockSchema)
+	content, moreDiags := bodyContent(block.Body, batchBlockSchema)
 	diags = append(diags, moreDiags...)
 	for name, attr := range content.Attributes {
 		b.attrRanges[name] = attr.Range
@@ -112,7 +112,7 @@ func decodeBatchBlock(block *hcl.Block) (*batchBlock, hcl.Diagnostics) {
 			})
 			continue
 		}
-		sc, moreDiags := sub.Body.Content(serverTemplateBlockSchema)
+		sc, moreDiags := bodyContent(sub.Body, serverTemplateBlockSchema)
 		diags = append(diags, moreDiags...)
 		st := &serverTemplateBlock{
 			Alias:     attrExpr(sc, "alias"),

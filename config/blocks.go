@@ -20,7 +20,7 @@ var postmarkBlockSchema = &hcl.BodySchema{
 }
 
 func decodePostmarkBlock(block *hcl.Block) (*postmarkBlock, hcl.Diagnostics) {
-	content, diags := block.Body.Content(postmarkBlockSchema)
+	content, diags := bodyContent(block.Body, postmarkBlockSchema)
 	return &postmarkBlock{
 		ServerToken:   attrExpr(content, "server_token"),
 		BaseURL:       attrExpr(content, "base_url"),
@@ -46,7 +46,7 @@ var runnerBlockSchema = &hcl.BodySchema{
 }
 
 func decodeRunnerBlock(block *hcl.Block) (*runnerBlock, hcl.Diagnostics) {
-	content, diags := block.Body.Content(runnerBlockSchema)
+	content, diags := bodyContent(block.Body, runnerBlockSchema)
 	return &runnerBlock{
 		Parallelism: attrExpr(content, "parallelism"),
 		RateLimit:   attrExpr(content, "rate_limit"),
@@ -71,7 +71,7 @@ var reportBlockSchema = &hcl.BodySchema{
 }
 
 func decodeReportBlock(block *hcl.Block) (*reportBlock, hcl.Diagnostics) {
-	content, diags := block.Body.Content(reportBlockSchema)
+	content, diags := bodyContent(block.Body, reportBlockSchema)
 	return &reportBlock{
 		Path:      attrExpr(content, "path"),
 		Format:    attrExpr(content, "format"),

@@ -96,7 +96,7 @@ func (p *Parser) LoadConfig() (*Config, hcl.Diagnostics) {
 // decodeFile decodes the top-level blocks of one file.
 func decodeFile(body hcl.Body) (*file, hcl.Diagnostics) {
 	f := &file{}
-	content, diags := body.Content(rootSchema)
+	content, diags := bodyContent(body, rootSchema)
 	for _, block := range content.Blocks {
 		switch block.Type {
 		case "postmark":

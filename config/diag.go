@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
@@ -47,4 +49,29 @@ func rangeString(r hcl.Range) string {
 
 func errorDiag(summary, detail string, subject *hcl.Range) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject}
+}
+
+// unsupportedName finds the argument name in HCL's "Unsupported argument"
+// detail.
+var unsupportedName = regexp.MustCompile(`named "([^"]+)"`)
+
+// bodyContent is body.Content that adds a "did you mean" suggestion to
+// unsupported arguments when HCL has none (it suggests only for some).
+func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
+	content, diags := body.Content(schema)
+	for _, d := range diags {
+		if d.Summary != "Unsupported argument" || strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		m := unsupportedName.FindStringSubmatch(d.Detail)
+		if m == nil {
+			continue
+		}
+		names := make([]string, 0, len(schema.Attributes))
+		for _, a := range schema.Attributes {
+			names = append(names, a.Name)
+		}
+		d.Detail += didYouMean(m[1], names)
+	}
+	return content, diags
 }

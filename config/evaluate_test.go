@@ -422,3 +422,136 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Errorf("re-evaluation from the snapshot found a token")
 	}
 }
+
+func TestHCLQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"ann@example.com": `"ann@example.com"`,
+		"a\"b\\c":         `"a\"b\\c"`,
+		"line\nnext\tx":   `"line\nnext\tx"`,
+		"${x} %{y} $ %":   `"$${x} %%{y} $ %"`,
+		"\x01ünï":         `"\u0001ünï"`,
+	} {
+		if got := hclQuote(in); got != want {
+			t.Errorf("hclQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestConcurrentIteration runs several iterators of one batch at once (run
+// it with -race) and takes snapshots meanwhile.
+func TestConcurrentIteration(t *testing.T) {
+	_, ev := mustEvaluate(t, streamFS(300), Inputs{})
+	b := ev.Batches[0]
+	results := make(chan []string, 3)
+	for range 3 {
+		go func() {
+			var got []string
+			for m := range b.Messages() {
+				got = append(got, m.Address+m.Subject+m.HTMLBody)
+				_ = ev.FullSnapshot()
+			}
+			results <- got
+		}()
+	}
+	first := <-results
+	for range 2 {
+		if other := <-results; !cmp.Equal(first, other) {
+			t.Errorf("concurrent iterations differ")
+		}
+	}
+	if len(first) != 300 {
+		t.Errorf("got %d messages, want 300", len(first))
+	}
+}
+
+func TestMalformedCSVStops(t *testing.T) {
+	fsys := files(map[string]string{
+		"main.pf.hcl": `
+batch "b" {
+  for_each = { for r in csvfile("d.csv") : r.email => r }
+  from     = "news@acme.example"
+  to       = each.value.email
+  text     = "x"
+}
+`,
+		"d.csv": "email\na@example.com\n\"b@example.com\n",
+	})
+	_, msgs, diags := evalFiles(t, fsys, Inputs{})
+	if len(msgs) != 2 || msgs[0].Address != `batch.b["a@example.com"]` || msgs[1].Key != "" {
+		t.Errorf("messages = %v", addresses(msgs))
+	}
+	if len(diags) != 1 || diags[0].Summary != "Invalid data file" || diags[0].Subject.Filename != "d.csv" {
+		t.Errorf("diags = %v", diags)
+	}
+}
+
+func TestTemplateFileFunction(t *testing.T) {
+	_, msgs := mustMessages(t, files(map[string]string{
+		"main.pf.hcl": `
+batch "b" {
+  for_each = { a = "Ann" }
+  from     = "news@acme.example"
+  to       = "ann@example.com"
+  subject  = "Hi ${each.value}"
+  text     = templatefile("body.tmpl", { name = each.value, items = ["x", "y"] })
+}
+`,
+		"body.tmpl": "Dear ${name}:%{ for i in items } ${i}%{ endfor }",
+	}), Inputs{})
+	if msgs[0].TextBody != "Dear Ann: x y" || msgs[0].Subject != "Hi Ann" {
+		t.Errorf("message = %q / %q", msgs[0].Subject, msgs[0].TextBody)
+	}
+}
+
+// TestSuggestions checks the "did you mean" hints of common typos.
+func TestSuggestions(t *testing.T) {
+	load := func(src string) hcl.Diagnostics {
+		diags, _ := evaluateAll(t, files(map[string]string{"main.pf.hcl": src}))
+		return diags
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"batchh \"x\" {}", `Did you mean "batch"?`},
+		{"batch \"b\" {\n from = \"a@b.c\"\n to = \"x@y.z\"\n form = 1\n text = \"x\"\n}", `Did you mean "from"?`},
+		{"variable \"campaign\" { default = 1 }\nbatch \"b\" {\n from = \"a@b.c\"\n to = \"x@y.z\"\n text = var.campain\n}", `Did you mean "campaign"?`},
+		{"locals {\n greeting = 1\n}\nbatch \"b\" {\n from = \"a@b.c\"\n to = \"x@y.z\"\n text = local.greting\n}", `Did you mean "greeting"?`},
+		{"template \"digest\" {\n text = \"x\"\n}\nbatch \"b\" {\n from = \"a@b.c\"\n to = \"x@y.z\"\n template = template.digset\n}", `Did you mean "digest"?`},
+		{"batch \"b\" {\n for_each = { a = 1 }\n from = \"a@b.c\"\n to = \"x@y.z\"\n data = { first_name = \"A\" }\n text = \"${frist_name}\"\n}", `Did you mean "first_name"?`},
+		{"batch \"b\" {\n from = \"a@b.c\"\n to = \"x@y.z\"\n text = \"x\"\n track_links = \"HTMLOnly\"\n}", `Did you mean "HtmlOnly"?`},
+	} {
+		diags := load(tc.src)
+		if len(diags) == 0 || !strings.Contains(diags[0].Detail, tc.want) {
+			t.Errorf("config:\n%s\ndiagnostics %v, want the first to say %s", tc.src, diags, tc.want)
+		}
+	}
+}
+
+// TestEvaluateTwice checks that a Config can be evaluated again, with other
+// inputs, without the first evaluation leaking into the second.
+func TestEvaluateTwice(t *testing.T) {
+	p := NewParser(files(map[string]string{"main.pf.hcl": `
+variable "name" {}
+batch "b" {
+  for_each = { a = "ann@example.com" }
+  from     = "news@acme.example"
+  to       = each.value
+  html     = "<p>${var.name}</p>"
+}
+`}))
+	cfg, diags := p.LoadConfig()
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	render := func(name string) string {
+		ev, diags := cfg.Evaluate(Inputs{Vars: []string{"name=" + name}})
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		for m := range ev.Batches[0].Messages() {
+			return m.HTMLBody
+		}
+		return ""
+	}
+	if a, b := render("<A>"), render("B"); a != "<p>&lt;A&gt;</p>" || b != "<p>B</p>" {
+		t.Errorf("renders = %q, %q", a, b)
+	}
+}

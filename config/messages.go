@@ -88,6 +88,9 @@ type renderer struct {
 	iterSet bool
 	// validFrom is the last sender address found valid.
 	validFrom string
+	// ensureEachFn and ensureIterFn are the method values of ensureEach and
+	// ensureIter, made once instead of once per evaluation.
+	ensureEachFn, ensureIterFn func()
 }
 
 // csvRow locates the data row of the message being rendered.
@@ -104,6 +107,7 @@ func (b *Batch) newRenderer() *renderer {
 	cctx := ctx.NewChild()
 	cctx.Variables = map[string]cty.Value{}
 	r := &renderer{b: b, ctx: ctx, cctx: cctx, html: templateRenderer{escape: true}, validNames: map[string]bool{}}
+	r.ensureEachFn, r.ensureIterFn = r.ensureEach, r.ensureIter
 	if b.csv != nil {
 		r.env.columns = b.csv.columns
 		r.env.header = b.csv.header
@@ -139,7 +143,7 @@ func (r *renderer) ensureIter() {
 // evalIter evaluates a compiled part of the for expression for the current
 // row.
 func (r *renderer) evalIter(fx *fastExpr) (cty.Value, hcl.Diagnostics) {
-	r.env.ensure = r.ensureIter
+	r.env.ensure = r.ensureIterFn
 	return fx.eval(&r.env, r.ictx)
 }
 
@@ -149,7 +153,7 @@ func (r *renderer) evalBatch(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 		return v, nil
 	}
 	if fx, ok := r.b.fast[expr]; ok {
-		r.env.ensure = r.ensureEach
+		r.env.ensure = r.ensureEachFn
 		return fx.eval(&r.env, r.ctx)
 	}
 	r.ensureEach()
@@ -166,6 +170,14 @@ func address(batch, key string, keyed bool) string {
 
 // hclQuote quotes s as an HCL string literal, escaping template sequences.
 func hclQuote(s string) string {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c != 0x7f && c != '"' && c != '\\' && c != '$' && c != '%'
+	}
+	if plain {
+		return `"` + s + `"`
+	}
 	var sb strings.Builder
 	sb.Grow(len(s) + 2)
 	sb.WriteByte('"')
@@ -197,6 +209,12 @@ func hclQuote(s string) string {
 // streamCSV yields the messages of a csvfile for_each, evaluating the for
 // expression's condition, key and value for one row at a time.
 func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
+	r.streamCSVWith(nil, yield)
+}
+
+// streamCSVWith is streamCSV with a hook to adjust the duplicate-key set,
+// for tests.
+func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.Diagnostics) bool) {
 	cs := r.b.csv
 	fe := cs.forExpr
 	rd := csv.NewReader(bytes.NewReader(cs.src))
@@ -205,7 +223,10 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 	if _, err := rd.Read(); err != nil {
 		return // should never happen because prepareCSV read the header
 	}
-	seen := make(map[string]int32)
+	seen := newKeySet(r.keyAt)
+	if adjust != nil {
+		adjust(seen)
+	}
 	row := &csvRow{reader: rd, src: cs}
 	rowErr := func(rng hcl.Range, diags hcl.Diagnostics) bool {
 		m := &Message{Address: address(r.b.Name, "", false), Batch: r.b.Name, Range: rng, MessageStream: r.b.Stream}
@@ -272,7 +293,7 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 		keyVal, diags := r.evalIter(cs.key)
 		key := ""
 		if !diags.HasErrors() {
-			if keyVal.ContainsMarked() {
+			if containsMarked(keyVal) {
 				diags = append(diags, errorDiag("Invalid for_each key", "the key is derived from a sensitive value, but keys become message addresses, which are shown in plans and reports.", fe.KeyExpr.Range().Ptr()))
 			} else if conv, err := convert.Convert(keyVal, cty.String); err != nil || conv.IsNull() || !conv.IsKnown() {
 				diags = append(diags, errorDiag("Invalid for_each key", "the key expression must produce a string.", fe.KeyExpr.Range().Ptr()))
@@ -295,15 +316,13 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 		r.row = row
 		m, msgDiags := r.render(key, row)
 		r.row = nil
-		if first, dup := seen[key]; dup {
+		if first, dup := seen.add(key, rowRef{off: start, line: int32(line), index: int32(index)}); dup {
 			msgDiags = append(msgDiags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate for_each key",
-				Detail:   fmt.Sprintf("%s: row %d of %s produces the key %s, which row %d already produced. Keys identify messages across runs, so each must be unique: key on a unique column, or filter the duplicates out with the for expression's if clause.", m.Address, line, cs.path, hclQuote(key), first),
+				Detail:   fmt.Sprintf("%s: row %d of %s produces the key %s, which row %d already produced. Keys identify messages across runs, so each must be unique: key on a unique column, or filter the duplicates out with the for expression's if clause.", m.Address, line, cs.path, hclQuote(key), first.line),
 				Subject:  row.rng.Ptr(),
 			})
-		} else {
-			seen[strings.Clone(key)] = int32(line)
 		}
 		if !yield(m, msgDiags) {
 			return

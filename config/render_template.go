@@ -31,13 +31,20 @@ type templateRenderer struct {
 	sb     strings.Builder
 	marks  cty.ValueMarks
 	diags  hcl.Diagnostics
+	// loopCtx keeps the child context of each %{ for } directive, reused
+	// from message to message while its parent stays the same.
+	loopCtx map[*hclsyntax.ForExpr]*hcl.EvalContext
+	// lastLen is the length of the previous rendering, to size the buffer.
+	lastLen int
 }
 
 // render renders expr in ctx. ok is false when there were errors.
 func (t *templateRenderer) render(expr hcl.Expression, ctx *hcl.EvalContext) (string, bool) {
 	t.sb.Reset()
+	t.sb.Grow(t.lastLen)
 	t.diags = nil
 	clear(t.marks)
+	defer func() { t.lastLen = t.sb.Len() }()
 	if e, ok := expr.(hclsyntax.Expression); ok {
 		t.node(e, ctx, true)
 	} else {
@@ -152,8 +159,15 @@ func (t *templateRenderer) forDirective(fe *hclsyntax.ForExpr, body *hclsyntax.T
 		})
 		return
 	}
-	child := ctx.NewChild()
-	child.Variables = make(map[string]cty.Value, 2)
+	child := t.loopCtx[fe]
+	if child == nil || child.Parent() != ctx {
+		child = ctx.NewChild()
+		child.Variables = make(map[string]cty.Value, 2)
+		if t.loopCtx == nil {
+			t.loopCtx = map[*hclsyntax.ForExpr]*hcl.EvalContext{}
+		}
+		t.loopCtx[fe] = child
+	}
 	for it := coll.ElementIterator(); it.Next(); {
 		k, v := it.Element()
 		if fe.KeyVar != "" {

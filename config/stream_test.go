@@ -137,3 +137,42 @@ func BenchmarkMessages(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMillionRows iterates all messages of a 1,000,000-row csvfile
+// batch per operation, as a plan would, and reports the time per message and
+// the peak live heap (sampled every 100,000 messages, after a GC).
+func BenchmarkMillionRows(b *testing.B) {
+	const rows = 1_000_000
+	fsys := streamFS(rows)
+	_, ev := mustEvaluate(b, fsys, Inputs{})
+	delete(fsys, "subscribers.csv") // the parser holds its own copy
+	b.ReportAllocs()
+	b.ResetTimer()
+	var peak uint64
+	cpuStart := cpuTime()
+	for range b.N {
+		n := 0
+		for m, diags := range ev.Batches[0].Messages() {
+			if diags.HasErrors() {
+				b.Fatalf("%s: %s", m.Address, diags.Error())
+			}
+			n++
+			if n%100_000 == 0 {
+				b.StopTimer()
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+				b.StartTimer()
+			}
+		}
+		if n != rows {
+			b.Fatalf("got %d messages", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/message")
+	// CPU time (user and system, all threads, GC included) is less
+	// disturbed than wall time when other processes share the machine.
+	b.ReportMetric(float64((cpuTime()-cpuStart).Nanoseconds())/float64(b.N*rows), "cpu-ns/message")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}

@@ -27,7 +27,7 @@ var templateBlockSchema = &hcl.BodySchema{
 func decodeTemplateBlock(block *hcl.Block) (*template, hcl.Diagnostics) {
 	t := &template{Name: block.Labels[0], DeclRange: block.DefRange}
 	diags := validName("template", t.Name, block.LabelRanges[0])
-	content, moreDiags := block.Body.Content(templateBlockSchema)
+	content, moreDiags := bodyContent(block.Body, templateBlockSchema)
 	diags = append(diags, moreDiags...)
 
 	t.Subject, t.SubjectFile = attrExpr(content, "subject"), attrExpr(content, "subject_file")

@@ -1,13 +1,18 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -43,17 +48,44 @@ func evaluateAll(t *testing.T, fsys fsMap) (hcl.Diagnostics, int) {
 	return diags, n
 }
 
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/valid-files")
+
 // TestValidFiles loads and evaluates every configuration in
-// testdata/valid-files and expects no errors and no warnings.
+// testdata/valid-files, expects no errors and no warnings, and compares the
+// rendered messages with <name>.golden.json (rewritten with -update).
 func TestValidFiles(t *testing.T) {
 	for _, name := range testdataNames(t, "testdata/valid-files") {
 		t.Run(name, func(t *testing.T) {
-			diags, n := evaluateAll(t, dirFS(t, "testdata/valid-files", name))
+			fsys := dirFS(t, "testdata/valid-files", name)
+			diags, n := evaluateAll(t, fsys)
 			for _, d := range diags {
 				t.Errorf("unexpected diagnostic: %s", diagString(d))
 			}
 			if n == 0 {
 				t.Errorf("the configuration produced no messages")
+			}
+			_, msgs := mustMessages(t, fsys, testdataInputs)
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(msgs); err != nil {
+				t.Fatal(err)
+			}
+			got := bytes.TrimSpace(buf.Bytes())
+			golden := filepath.Join("testdata/valid-files", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
+				t.Errorf("messages differ from %s (-want +got):\n%s", golden, diff)
 			}
 		})
 	}

@@ -195,21 +195,24 @@ func (e *msgEval) validateMetadata() {
 	slices.Sort(keys)
 	seen := make(map[string]string, len(md))
 	for _, k := range keys {
-		// Point at the item's key or value when metadata is written as an
-		// object constructor.
-		keyAt, valueAt := e.metadataItemRanges(k, expr)
+		// Problems point at the item's key or value when metadata is
+		// written as an object constructor.
 		lower := strings.ToLower(k)
 		switch {
 		case lower == reservedMetadata:
-			e.checkAt("Reserved metadata key", fmt.Sprintf("the metadata key %q is reserved: postform sets %s on every message to make sends exactly-once. Rename the key.", k, reservedMetadata), keyAt)
+			e.checkAt("Reserved metadata key", fmt.Sprintf("the metadata key %q is reserved: postform sets %s on every message to make sends exactly-once. Rename the key.", k, reservedMetadata), e.metadataKeyRange(k, expr))
 		case seen[lower] != "":
-			e.checkAt("Duplicate metadata key", fmt.Sprintf("the metadata keys %q and %q differ only in case; Postmark rejects that. Rename one of them.", seen[lower], k), keyAt)
+			e.checkAt("Duplicate metadata key", fmt.Sprintf("the metadata keys %q and %q differ only in case; Postmark rejects that. Rename one of them.", seen[lower], k), e.metadataKeyRange(k, expr))
 		}
 		seen[lower] = k
 		if n := utf8.RuneCountInString(k); n > maxMetadataKeyLen {
-			e.checkAt("Metadata key too long", fmt.Sprintf("the metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataKeyLen), keyAt)
+			e.checkAt("Metadata key too long", fmt.Sprintf("the metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataKeyLen), e.metadataKeyRange(k, expr))
 		}
 		if n := utf8.RuneCountInString(md[k]); n > maxMetadataValLen {
+			valueAt := expr
+			if item, ok := e.r.b.metadataRanges[k]; ok {
+				valueAt = item.expr
+			}
 			e.check("Metadata value too long", "metadata", fmt.Sprintf("the value of metadata key %q is %d characters long; Postmark allows at most %d.", k, n, maxMetadataValLen), valueAt)
 		}
 	}
@@ -274,14 +277,13 @@ func dotAtom(s string, local bool) bool {
 	return true
 }
 
-// metadataItemRanges returns the key range and value expression of a
-// metadata item, or the whole metadata expression when it is not an object
-// constructor.
-func (e *msgEval) metadataItemRanges(key string, expr hcl.Expression) (*hcl.Range, hcl.Expression) {
+// metadataKeyRange returns the range of a metadata item's key, or of the
+// whole metadata expression when it is not an object constructor.
+func (e *msgEval) metadataKeyRange(key string, expr hcl.Expression) *hcl.Range {
 	if item, ok := e.r.b.metadataRanges[key]; ok {
-		return item.keyRange.Ptr(), item.expr
+		return item.keyRange.Ptr()
 	}
-	return e.r.subjectFor(expr), expr
+	return e.r.subjectFor(expr)
 }
 
 // checkAt reports a problem at a given range.

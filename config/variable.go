@@ -60,7 +60,7 @@ func decodeVariableBlock(block *hcl.Block) (*variable, hcl.Diagnostics) {
 		DeclRange: block.DefRange,
 	}
 	diags := validName("variable", v.Name, block.LabelRanges[0])
-	content, moreDiags := block.Body.Content(variableBlockSchema)
+	content, moreDiags := bodyContent(block.Body, variableBlockSchema)
 	diags = append(diags, moreDiags...)
 
 	if attr, ok := content.Attributes["description"]; ok {
@@ -102,7 +102,7 @@ func decodeVariableBlock(block *hcl.Block) (*variable, hcl.Diagnostics) {
 		}
 	}
 	for _, vb := range content.Blocks {
-		vc, moreDiags := vb.Body.Content(validationBlockSchema)
+		vc, moreDiags := bodyContent(vb.Body, validationBlockSchema)
 		diags = append(diags, moreDiags...)
 		rule := &validation{
 			Condition:    attrExpr(vc, "condition"),
