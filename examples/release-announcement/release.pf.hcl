@@ -52,10 +52,11 @@ template "release" {
 }
 
 batch "release" {
-  for_each = var.team
+  # One message per person and version: the next release is a new message.
+  for_each = { for email, who in var.team : "${var.version}/${email}" => merge(who, { email = email }) }
 
   from     = "Widget Releases <releases@acme.example>"
-  to       = each.key
+  to       = each.value.email
   template = template.release
   data = {
     name      = each.value.name

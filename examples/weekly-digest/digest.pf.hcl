@@ -4,8 +4,8 @@
 #     -var not_after=$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%SZ)
 #
 # A second firing, an overlap or a retry sends nobody the same week twice:
-# the week is part of every message's content and the state remembers who got
-# it. A late run (a host that was down all day) is refused by the send window.
+# the week is part of every message's address and the state remembers who
+# got it. A late run (a host that was down all day) is refused by the send window.
 
 postmark {
   # server_token defaults to the POSTMARK_SERVER_TOKEN environment variable.
@@ -54,8 +54,10 @@ template "digest" {
 
 batch "digest" {
   # csvfile streams the list row by row: a million subscribers never sit in
-  # memory at once.
-  for_each = { for s in csvfile("subscribers.csv") : lower(s.email) => s if s.opted_in == "yes" }
+  # memory at once. The key is each message's identity across runs, so it
+  # names the week: next week's digest is a new message, while a second
+  # firing this week finds everyone already sent.
+  for_each = { for s in csvfile("subscribers.csv") : "${var.week}/${lower(s.email)}" => s if s.opted_in == "yes" }
 
   from     = "Acme News <news@acme.example>"
   to       = each.value.email

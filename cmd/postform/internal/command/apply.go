@@ -155,16 +155,21 @@ func (m *meta) runApply(args []string) int {
 	if sum.Stopped != "" || sum.Unsent > 0 || sum.Uncertain > 0 {
 		code = ExitError
 	}
+	bounced := 0
 	if opts.Wait > 0 && sum.Stopped == "" {
-		if c := m.waitDelivery(soft, st, pm, ev, opts, j); c > code {
+		rs, c := m.waitDelivery(soft, st, pm, ev, opts, j)
+		if c > code {
 			code = c
+		}
+		if rs != nil {
+			bounced = rs.Bounced
 		}
 	}
 	if err := m.writeReports(ctx, ev, st); err != nil {
 		return m.failView(j, "Cannot write a report", err)
 	}
 	if code == ExitOK {
-		code = m.deliveryExit(ctx, st, opts.FailOn)
+		code = m.deliveryExit(sum.Failed, bounced, opts.FailOn)
 	}
 	return code
 }

@@ -68,7 +68,7 @@ func (m *meta) runRefresh(args []string) int {
 	if err := m.writeReports(ctx, ev, st); err != nil {
 		return m.failView(j, "Cannot write a report", err)
 	}
-	code := m.deliveryExit(ctx, st, opts.FailOn)
+	code := m.deliveryExit(0, sum.Bounced, opts.FailOn)
 	if sum.Stopped != "" && code == ExitOK {
 		code = ExitError
 	}
@@ -112,15 +112,15 @@ func (m *meta) refresh(ctx context.Context, st state.Store, pm *postmark.Client,
 
 // waitDelivery is apply -wait: refresh until every message has an outcome
 // or the wait is over.
-func (m *meta) waitDelivery(ctx context.Context, st state.Store, pm *postmark.Client, ev *config.Evaluated, opts *arguments.Apply, j *views.JSONLines) int {
+func (m *meta) waitDelivery(ctx context.Context, st state.Store, pm *postmark.Client, ev *config.Evaluated, opts *arguments.Apply, j *views.JSONLines) (*runner.RefreshSummary, int) {
 	sum, err := m.refresh(ctx, st, pm, ev, refreshFlags{wait: opts.Wait, poll: opts.PollInterval, details: opts.Details, parallelism: opts.Parallelism}, j)
 	if err != nil {
-		return m.failView(j, "Waiting for delivery failed", err)
+		return nil, m.failView(j, "Waiting for delivery failed", err)
 	}
 	if sum.Stopped != "" {
-		return ExitError
+		return sum, ExitError
 	}
-	return ExitOK
+	return sum, ExitOK
 }
 
 // writeReports writes the configuration's report blocks from state.
@@ -156,20 +156,15 @@ func storeSource(st state.Store) report.Source {
 	}
 }
 
-// deliveryExit is 2 when messages failed or bounced (per -fail-on).
-func (m *meta) deliveryExit(ctx context.Context, st state.Store, failOn arguments.FailOn) int {
+// deliveryExit is 2 when this run saw messages refused (failed) or found
+// them bounced, as -fail-on asks. It judges the run, not the whole state:
+// an old bounce does not fail every later cron run.
+func (m *meta) deliveryExit(failed, bounced int, failOn arguments.FailOn) int {
 	if failOn == arguments.FailOnNever {
 		return ExitOK
 	}
-	// Counts, not a pass over every record: cheap on a large state.
-	counts, err := st.Counts(ctx)
-	if err != nil {
-		return m.fail("Cannot read state", err)
-	}
-	failed := counts.ByStatus[state.StatusFailed]
-	bounced := counts.ByDelivery[state.DeliveryBounced]
 	if failed > 0 || (failOn == arguments.FailOnAny && bounced > 0) {
-		fmt.Fprintf(m.streams.Err, "Delivery problems: %s failed, %s bounced (exit code 2; -fail-on=never ignores them).\n", views.Commas(failed), views.Commas(bounced))
+		fmt.Fprintf(m.streams.Err, "Delivery problems in this run: %s failed, %s bounced (exit code 2; -fail-on=never ignores them).\n", views.Commas(failed), views.Commas(bounced))
 		return ExitChanges
 	}
 	return ExitOK

@@ -43,7 +43,7 @@ func NewPlanHuman(s Streams, opts PlanOptions) *PlanHuman {
 
 var symbols = map[runner.Action]string{
 	runner.ActionSend:       "+",
-	runner.ActionReplace:    "+/-",
+	runner.ActionReplace:    "±",
 	runner.ActionSent:       "=",
 	runner.ActionChanged:    "~",
 	runner.ActionInvalid:    "!",
@@ -96,7 +96,7 @@ func (v *PlanHuman) PlannedMessage(e runner.PlanEntry) {
 		return
 	}
 	v.shown++
-	fmt.Fprintf(v.w, "  %s %s  %s\n", v.color(e.Action, fmt.Sprintf("%-3s", symbols[e.Action])), v.red(e.Address), v.describe(e))
+	fmt.Fprintf(v.w, "  %s %s  %s\n", v.color(e.Action, symbols[e.Action]), v.red(e.Address), v.describe(e))
 }
 
 func (v *PlanHuman) describe(e runner.PlanEntry) string {
