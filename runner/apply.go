@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -749,122 +748,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// reconcile settles messages whose outcome is unknown by searching for
-// their pf_id in their stream: found → adopted as sent (the oldest copy if
-// there are several); not found once the attempt is older than the grace
-// period → unsent, to be sent again. Messages still inside the grace period
-// are searched again after it ends.
-func (a *applier) reconcile(ctx context.Context, recs []state.Record) error {
-	sort.Slice(recs, func(i, j int) bool { return recs[i].LastAttemptAt.Before(recs[j].LastAttemptAt) })
-	pending := recs
-	for round := 0; len(pending) > 0; round++ {
-		var mu sync.Mutex
-		var later []state.Record
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(a.parallelism)
-		for _, r := range pending {
-			g.Go(func() error {
-				settled, err := a.reconcileOne(gctx, r)
-				if err != nil {
-					return err
-				}
-				if !settled {
-					mu.Lock()
-					later = append(later, r)
-					mu.Unlock()
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			if ctx.Err() != nil {
-				return nil // interrupted: leave the rest uncertain
-			}
-			return err
-		}
-		if len(later) == 0 {
-			return nil
-		}
-		// Wait until the youngest remaining attempt is past the grace
-		// period, then look once more: after that, "not found" is final.
-		var until time.Time
-		for _, r := range later {
-			if t := r.LastAttemptAt.Add(a.opts.ReconcileGrace); t.After(until) {
-				until = t
-			}
-		}
-		if d := until.Sub(a.now()); d > 0 {
-			if !sleep(ctx, d+50*time.Millisecond) {
-				return nil
-			}
-		}
-		if round > 6 {
-			a.h.Warn(fmt.Sprintf("%d messages could not be reconciled; they stay uncertain and will be reconciled by the next apply", len(later)))
-			return nil
-		}
-		pending = later
-	}
-	return nil
-}
-
-// reconcileOne searches one message. It reports settled=false when the
-// message was not found but the grace period has not passed, or the search
-// itself failed in a way worth retrying.
-func (a *applier) reconcileOne(ctx context.Context, r state.Record) (bool, error) {
-	if r.PFID == "" {
-		// Should never happen: every row that reached the wire has a pf_id.
-		return true, a.settle(r, nil, 0)
-	}
-	var list *postmark.OutboundList
-	var err error
-	for attempt := 1; ; attempt++ {
-		if err := a.pacer.Wait(ctx); err != nil {
-			return false, err
-		}
-		if err := a.hard.Err(); err != nil {
-			return false, err
-		}
-		list, err = a.pm.ListOutboundMessages(a.hard, postmark.OutboundSearch{
-			Count:         50,
-			MessageStream: r.Stream,
-			MetadataKey:   PFIDKey,
-			MetadataValue: r.PFID,
-		})
-		a.count(func(p *Progress) { p.Requests++ })
-		if err == nil {
-			a.pacer.Succeeded()
-			break
-		}
-		if postmark.IsAuth(err) {
-			return false, &FatalError{Err: err}
-		}
-		var apiErr *postmark.APIError
-		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests {
-			a.pacer.Throttled()
-		}
-		if attempt >= a.opts.MaxAttempts {
-			a.h.Warn(fmt.Sprintf("reconciling %s: %v", r.Address, err))
-			return false, nil
-		}
-		if !sleep(ctx, backoff(attempt, a.opts.BackoffBase, a.opts.BackoffMax)) {
-			return false, ctx.Err()
-		}
-	}
-	if list.TotalCount > 0 && len(list.Messages) > 0 {
-		oldest := list.Messages[0]
-		for _, m := range list.Messages[1:] {
-			if m.ReceivedAt.Before(oldest.ReceivedAt) {
-				oldest = m
-			}
-		}
-		return true, a.settle(r, &oldest, list.TotalCount-1)
-	}
-	if a.now().Sub(r.LastAttemptAt) < a.opts.ReconcileGrace {
-		return false, nil
-	}
-	return true, a.settle(r, nil, 0)
 }
 
 // settle records a reconciliation verdict.

@@ -470,3 +470,62 @@ func TestPFIDIsShortStableAndGenerational(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcileFindsAcceptedMessagesInBulk: after a crash, messages that
+// share a tag are looked up by tag and time window, so each accepted one
+// costs no search of its own; only those not found are searched by pf_id.
+func TestReconcileFindsAcceptedMessagesInBulk(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	f := newFixture(t, n, 2, 50, postmarktest.Options{Seed: 8})
+	ctx := context.Background()
+	meta, err := f.st.Meta(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWalker(f.ev, f.st, meta.Lineage, PlanOptions{}, NopHook{})
+	var recs []state.Record
+	var wire []postmark.Message
+	now := time.Now()
+	err = w.walk(ctx, func(d *decision) error {
+		if len(recs) == 200 {
+			return nil
+		}
+		r := state.Record{Address: d.entry.Address, Batch: d.entry.Batch, Key: d.entry.Key, Stream: d.p.stream, Tag: d.p.tag,
+			Digest: d.p.digest, PFID: pfID(meta.Lineage, d.entry.Address, ""), Status: state.StatusSending,
+			Attempts: 1, FirstAttemptAt: now, LastAttemptAt: now}
+		d.p.setPFID(r.PFID)
+		recs = append(recs, r)
+		if len(wire) < 150 {
+			wire = append(wire, *d.p.plain)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Put(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pm.SendBatch(ctx, wire[:100]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pm.SendBatch(ctx, wire[100:]); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Apply(ctx, f.ev, f.st, f.pm, fastOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Adopted != 150 || sum.Resent != 50 {
+		t.Errorf("adopted %d, resent %d; want 150, 50", sum.Adopted, sum.Resent)
+	}
+	searches := f.sim.Stats().RequestsByEndpoint["GET /messages/outbound"]
+	// One bulk page per round, and the 50 unsent ones searched by pf_id
+	// (once, then again after the grace period).
+	if searches > 2+2*50 {
+		t.Errorf("%d searches; the 150 accepted messages should have been found in bulk", searches)
+	}
+	t.Logf("%d searches for 200 uncertain messages", searches)
+	f.assertExactlyOnce(t, n)
+}
