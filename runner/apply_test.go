@@ -229,40 +229,9 @@ func TestApplyReconcilesLeftovers(t *testing.T) {
 	const n = 300
 	f := newFixture(t, n, 2, 50, postmarktest.Options{Seed: 7})
 	ctx := context.Background()
-	meta, err := f.st.Meta(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Walk the plan as apply would, and record the first 100 messages as
-	// "sending"; send the first 60 of them for real (accepted before the
-	// crash), the other 40 never left.
-	w := newWalker(f.ev, f.st, meta.Lineage, PlanOptions{}, NopHook{})
-	var recs []state.Record
-	var wire []postmark.Message
-	long := time.Now().Add(-time.Hour)
-	err = w.walk(ctx, func(d *decision) error {
-		if len(recs) == 100 {
-			return nil
-		}
-		r := state.Record{Address: d.entry.Address, Batch: d.entry.Batch, Key: d.entry.Key, Stream: d.p.stream,
-			Digest: d.p.digest, PFID: pfID(meta.Lineage, d.entry.Address, ""), Status: state.StatusSending,
-			Attempts: 1, FirstAttemptAt: long, LastAttemptAt: long}
-		d.p.setPFID(r.PFID)
-		recs = append(recs, r)
-		if len(wire) < 60 {
-			wire = append(wire, *d.p.plain)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Put(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.pm.SendBatch(ctx, wire); err != nil {
-		t.Fatal(err)
-	}
+	// The first 100 messages were recorded as "sending" an hour ago; 60
+	// of them reached Postmark before the crash, the other 40 never left.
+	simulateCrash(t, f, 100, 60, time.Now().Add(-time.Hour))
 
 	var reconciling int
 	hook := &countingHook{onReconcile: func(n int) { reconciling += n }}
@@ -479,40 +448,7 @@ func TestReconcileFindsAcceptedMessagesInBulk(t *testing.T) {
 	const n = 300
 	f := newFixture(t, n, 2, 50, postmarktest.Options{Seed: 8})
 	ctx := context.Background()
-	meta, err := f.st.Meta(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := newWalker(f.ev, f.st, meta.Lineage, PlanOptions{}, NopHook{})
-	var recs []state.Record
-	var wire []postmark.Message
-	now := time.Now()
-	err = w.walk(ctx, func(d *decision) error {
-		if len(recs) == 200 {
-			return nil
-		}
-		r := state.Record{Address: d.entry.Address, Batch: d.entry.Batch, Key: d.entry.Key, Stream: d.p.stream, Tag: d.p.tag,
-			Digest: d.p.digest, PFID: pfID(meta.Lineage, d.entry.Address, ""), Status: state.StatusSending,
-			Attempts: 1, FirstAttemptAt: now, LastAttemptAt: now}
-		d.p.setPFID(r.PFID)
-		recs = append(recs, r)
-		if len(wire) < 150 {
-			wire = append(wire, *d.p.plain)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Put(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.pm.SendBatch(ctx, wire[:100]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.pm.SendBatch(ctx, wire[100:]); err != nil {
-		t.Fatal(err)
-	}
+	simulateCrash(t, f, 200, 150, time.Now())
 	sum, err := Apply(ctx, f.ev, f.st, f.pm, fastOptions(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -528,4 +464,46 @@ func TestReconcileFindsAcceptedMessagesInBulk(t *testing.T) {
 	}
 	t.Logf("%d searches for 200 uncertain messages", searches)
 	f.assertExactlyOnce(t, n)
+}
+
+// simulateCrash leaves state as a crash would: the first recorded messages
+// of the plan are "sending" with attempts at the given time, and the first
+// accepted of them were really accepted by the simulator.
+func simulateCrash(t *testing.T, f *fixture, recorded, accepted int, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	meta, err := f.st.Meta(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWalker(f.ev, f.st, meta.Lineage, PlanOptions{}, NopHook{})
+	var recs []state.Record
+	var wire []postmark.Message
+	err = w.walk(ctx, func(d *decision) error {
+		if len(recs) == recorded {
+			return nil
+		}
+		r := state.Record{Address: d.entry.Address, Batch: d.entry.Batch, Key: d.entry.Key, Stream: d.p.stream, Tag: d.p.tag,
+			Digest: d.p.digest, PFID: pfID(meta.Lineage, d.entry.Address, ""), Status: state.StatusSending,
+			Attempts: 1, FirstAttemptAt: at, LastAttemptAt: at}
+		d.p.setPFID(r.PFID)
+		recs = append(recs, r)
+		if len(wire) < accepted {
+			wire = append(wire, *d.p.plain)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Put(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	for len(wire) > 0 {
+		n := min(len(wire), 100)
+		if _, err := f.pm.SendBatch(ctx, wire[:n]); err != nil {
+			t.Fatal(err)
+		}
+		wire = wire[n:]
+	}
 }
