@@ -61,7 +61,7 @@ func (m *meta) runRefresh(args []string) int {
 	stop := m.onInterrupt(cancel, make(chan struct{}))
 	defer stop()
 
-	sum, err := m.refresh(soft, st, pm, ev, refreshFlags{wait: opts.Wait, poll: opts.PollInterval, details: opts.Details, parallelism: opts.Parallelism}, j)
+	sum, err := m.refresh(soft, st, pm, ev, refreshFlags{wait: opts.Wait, poll: opts.PollInterval, details: opts.Details, parallelism: opts.Parallelism, simulated: opts.Simulate}, j)
 	if err != nil {
 		return m.failView(j, "Refresh failed", err)
 	}
@@ -79,6 +79,7 @@ type refreshFlags struct {
 	wait, poll  time.Duration
 	details     string
 	parallelism int
+	simulated   bool
 }
 
 // refresh runs the runner's refresh with the right view.
@@ -88,6 +89,10 @@ func (m *meta) refresh(ctx context.Context, st state.Store, pm *postmark.Client,
 		return nil, err
 	}
 	ro := runner.RefreshOptions{Wait: f.wait, PollInterval: f.poll, Details: details, Parallelism: f.parallelism}
+	if ro.PollInterval == 0 && f.simulated {
+		// The in-process simulator delivers within a second: poll often.
+		ro.PollInterval = 250 * time.Millisecond
+	}
 	if ev != nil {
 		if ro.Parallelism == 0 {
 			ro.Parallelism = ev.Runner.Parallelism
@@ -113,7 +118,7 @@ func (m *meta) refresh(ctx context.Context, st state.Store, pm *postmark.Client,
 // waitDelivery is apply -wait: refresh until every message has an outcome
 // or the wait is over.
 func (m *meta) waitDelivery(ctx context.Context, st state.Store, pm *postmark.Client, ev *config.Evaluated, opts *arguments.Apply, j *views.JSONLines) (*runner.RefreshSummary, int) {
-	sum, err := m.refresh(ctx, st, pm, ev, refreshFlags{wait: opts.Wait, poll: opts.PollInterval, details: opts.Details, parallelism: opts.Parallelism}, j)
+	sum, err := m.refresh(ctx, st, pm, ev, refreshFlags{wait: opts.Wait, poll: opts.PollInterval, details: opts.Details, parallelism: opts.Parallelism, simulated: opts.Simulate}, j)
 	if err != nil {
 		return nil, m.failView(j, "Waiting for delivery failed", err)
 	}

@@ -159,9 +159,20 @@ func WriteRunSummary(w io.Writer, s *runner.RunSummary) {
 	if s.Adopted > 0 {
 		fmt.Fprintf(w, ", %s reconciled as already accepted", Commas(s.Adopted))
 	}
-	fmt.Fprintf(w, ", %s failed, %s skipped (already sent %s, changed %s, suppressed %s, refused before %s)",
-		Commas(s.Failed), Commas(s.Plan.Sent+s.Plan.Changed+s.Plan.Suppressed+s.Plan.Failed),
-		Commas(s.Plan.Sent), Commas(s.Plan.Changed), Commas(s.Plan.Suppressed), Commas(s.Plan.Failed))
+	skipped := s.Plan.Sent + s.Plan.Changed + s.Plan.Suppressed + s.Plan.Failed
+	fmt.Fprintf(w, ", %s failed, %s skipped", Commas(s.Failed), Commas(skipped))
+	if skipped > 0 {
+		var parts []string
+		for _, p := range []struct {
+			n    int
+			word string
+		}{{s.Plan.Sent, "already sent"}, {s.Plan.Changed, "changed"}, {s.Plan.Suppressed, "suppressed"}, {s.Plan.Failed, "refused before"}} {
+			if p.n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %s", p.word, Commas(p.n)))
+			}
+		}
+		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(w, " in %s, %s requests.\n", s.Elapsed.Round(time.Millisecond), Commas(s.Requests))
 	if len(s.FailedBy) > 0 {
 		reasons := make([]string, 0, len(s.FailedBy))
