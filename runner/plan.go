@@ -24,6 +24,11 @@ type PlanOptions struct {
 	// Planned, when set, is the plan file being applied: every message must
 	// appear in it, in order, with the same content digest.
 	Planned PlannedSource
+	// NoDigests lets Plan skip encoding and digesting messages when state
+	// is empty, so no digest could matter (the preview pass of an apply
+	// without a saved plan). Entries then have an empty Digest, except the
+	// one previewed per batch. Messages are still rendered and validated.
+	NoDigests bool
 }
 
 // PlannedSource yields a saved plan's entries in plan order. Next returns
@@ -159,6 +164,11 @@ func newWalker(ev *config.Evaluated, st state.Store, lineage string, opts PlanOp
 	return w
 }
 
+// skipDigests reports whether messages need no payload in this walk.
+func (w *walker) skipDigests() bool {
+	return w.opts.NoDigests && w.empty && w.opts.Planned == nil
+}
+
 // wantBatch reports whether any message of the batch is selected.
 func (w *walker) wantBatch(name string) bool {
 	return w.targetAll || w.targetBatches[name]
@@ -183,6 +193,7 @@ type pending struct {
 func (w *walker) walk(ctx context.Context, emit func(*decision) error) error {
 	window := make([]pending, 0, windowSize)
 	previewed := map[string]bool{}
+	built := map[string]bool{} // batches with a payload built (for the preview)
 	flush := func() error {
 		if len(window) == 0 {
 			return nil
@@ -221,8 +232,9 @@ func (w *walker) walk(ctx context.Context, emit func(*decision) error) error {
 				continue
 			}
 			pe := pending{m: m, diags: diags}
-			if !diags.HasErrors() {
+			if !diags.HasErrors() && (!w.skipDigests() || !built[b.Name]) {
 				pe.p, pe.err = buildPayload(m)
+				built[b.Name] = true
 			}
 			if w.opts.Planned != nil {
 				if err := w.checkPlanned(&pe); err != nil {
@@ -306,6 +318,11 @@ func (w *walker) classify(ctx context.Context, window []pending) ([]*decision, e
 			if pe.err != nil {
 				d.entry.Diags = append(d.entry.Diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Message cannot be encoded", Detail: pe.err.Error()})
 			}
+			continue
+		}
+		if pe.p == nil {
+			// skipDigests: state is empty, so the message is simply to send.
+			d.entry.Action = ActionSend
 			continue
 		}
 		d.entry.Digest = pe.p.digest

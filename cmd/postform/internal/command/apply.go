@@ -95,7 +95,9 @@ func (m *meta) runApply(args []string) int {
 		} else {
 			ph = views.NewPlanHuman(m.streams, views.PlanOptions{Redact: opts.Redact, MaxLines: opts.MaxLines, Files: m.files})
 		}
-		sum, err := runner.Plan(ctx, ev, st, popts, ph)
+		preview := popts
+		preview.NoDigests = true // apply re-renders and digests as it sends
+		sum, err := runner.Plan(ctx, ev, st, preview, ph)
 		if err != nil {
 			return m.failView(j, "Planning failed", err)
 		}
