@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
@@ -275,4 +274,3 @@ func (s plannedSource) Next() (runner.PlannedEntry, error) {
 	return runner.PlannedEntry{Address: e.Address, Digest: e.Digest, Action: runner.Action(e.Action)}, nil
 }
 
-var _ = time.Second

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -141,4 +140,3 @@ func (m *meta) failView(j *views.JSONLines, summary string, err error) int {
 	return m.configFailed(j, hcl.Diagnostics{views.ErrorDiag(summary, err)})
 }
 
-var _ = os.Stat

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -175,4 +174,3 @@ func (m *meta) deliveryExit(failed, bounced int, failOn arguments.FailOn) int {
 	return ExitOK
 }
 
-var _ = os.Stat
