@@ -273,4 +273,3 @@ func (s plannedSource) Next() (runner.PlannedEntry, error) {
 	}
 	return runner.PlannedEntry{Address: e.Address, Digest: e.Digest, Action: runner.Action(e.Action)}, nil
 }
-

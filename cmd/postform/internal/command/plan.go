@@ -139,4 +139,3 @@ func (m *meta) configFailed(j *views.JSONLines, diags hcl.Diagnostics) int {
 func (m *meta) failView(j *views.JSONLines, summary string, err error) int {
 	return m.configFailed(j, hcl.Diagnostics{views.ErrorDiag(summary, err)})
 }
-

@@ -173,4 +173,3 @@ func (m *meta) deliveryExit(failed, bounced int, failOn arguments.FailOn) int {
 	}
 	return ExitOK
 }
-
