@@ -191,7 +191,6 @@ type Apply struct {
 	ReconcileGrace time.Duration
 	PollInterval   time.Duration
 	Details        string
-	Report         Strings // extra reports: FORMAT=PATH
 }
 
 // ParseApply parses apply's flags.
@@ -227,8 +226,11 @@ func ParseApply(args []string) (*Apply, error) {
 	if o.Parallelism < 0 {
 		return o, errors.New("-parallelism must be at least 1")
 	}
-	if o.Wait < 0 || o.LockTimeout < 0 {
+	if o.Wait < 0 || o.LockTimeout < 0 || o.ReconcileGrace < 0 || o.PollInterval < 0 {
 		return o, errors.New("durations must not be negative")
+	}
+	if o.MaxLines < 0 {
+		return o, errors.New("-max-lines must not be negative")
 	}
 	if err := checkDetails(o.Details); err != nil {
 		return o, err
@@ -274,6 +276,12 @@ func ParseRefresh(args []string) (*Refresh, error) {
 	var err error
 	if o.FailOn, err = parseFailOn(*failOn); err != nil {
 		return o, err
+	}
+	if o.Wait < 0 || o.LockTimeout < 0 || o.PollInterval < 0 {
+		return o, errors.New("durations must not be negative")
+	}
+	if o.Parallelism < 0 {
+		return o, errors.New("-parallelism must be at least 1")
 	}
 	return o, checkDetails(o.Details)
 }
@@ -336,6 +344,9 @@ func ParseShow(args []string) (*Show, error) {
 	default:
 		return o, errors.New("show takes at most one argument (a plan file)")
 	}
+	if o.MaxLines < 0 {
+		return o, errors.New("-max-lines must not be negative")
+	}
 	return o, nil
 }
 
@@ -365,6 +376,9 @@ func ParseState(args []string) (*State, error) {
 	o.Addresses = fs.Args()
 	switch o.Sub {
 	case "list":
+		if len(o.Addresses) > 0 {
+			return o, errors.New("state list takes no arguments; use state show ADDRESS for one message")
+		}
 	case "show":
 		if len(o.Addresses) != 1 {
 			return o, errors.New("state show takes exactly one message address")
@@ -434,7 +448,7 @@ func ParseSim(args []string) (*Sim, error) {
 		return o, err
 	}
 	for _, p := range []float64{o.Fault429, o.Fault500, o.Fault503, o.FaultDrop} {
-		if p < 0 || p > 1 {
+		if !(p >= 0 && p <= 1) { // also refuses NaN
 			return o, errors.New("fault rates are probabilities between 0 and 1")
 		}
 	}

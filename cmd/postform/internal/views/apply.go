@@ -237,7 +237,7 @@ func (v *ApplyJSON) MessageResult(r runner.MessageResult) {
 	}
 	if r.ErrorCode != 0 || r.Error != "" {
 		m["error_code"] = r.ErrorCode
-		m["error_message"] = r.Error
+		m["error_message"] = v.red(r.Error)
 	}
 	v.j.Emit("message_result", m)
 }

@@ -96,7 +96,7 @@ func (v *PlanHuman) PlannedMessage(e runner.PlanEntry) {
 		return
 	}
 	v.shown++
-	fmt.Fprintf(v.w, "  %s %s  %s\n", v.color(e.Action, symbols[e.Action]), v.red(e.Address), v.describe(e))
+	fmt.Fprintf(v.w, "  %s %s  %s\n", v.color(e.Action, symbols[e.Action]), v.red(e.Address), v.red(v.describe(e)))
 }
 
 func (v *PlanHuman) describe(e runner.PlanEntry) string {
@@ -225,6 +225,9 @@ func (v *PlanHuman) PlanDone(s runner.PlanSummary) {
 			}
 			diags = append(diags, e.Diags...)
 		}
+		if v.opts.Redact {
+			diags = redactDiags(diags)
+		}
 		WriteDiagnostics(v.w, diags, v.opts.Files, v.s.Width, v.s.Color)
 		if len(v.invalid) > maxDiags {
 			fmt.Fprintf(v.w, "… and %s more invalid messages; postform validate lists every problem.\n", Commas(len(v.invalid)-maxDiags))
@@ -317,10 +320,14 @@ func (v *PlanJSON) PlannedMessage(e runner.PlanEntry) {
 	}
 	if e.ErrorCode != 0 {
 		m["error_code"] = e.ErrorCode
-		m["error_message"] = e.Error
+		m["error_message"] = v.red(e.Error)
 	}
 	if len(e.Diags) > 0 {
-		m["diagnostics"] = JSONDiagnostics(e.Diags, v.files)
+		diags := e.Diags
+		if v.redact {
+			diags = redactDiags(diags)
+		}
+		m["diagnostics"] = JSONDiagnostics(diags, v.files)
 	}
 	v.j.Emit("planned_message", m)
 }
@@ -344,4 +351,16 @@ func SummaryFields(s runner.PlanSummary) map[string]any {
 		"to_send": s.ToSend, "already_sent": s.Sent, "changed": s.Changed, "invalid": s.Invalid,
 		"suppressed": s.Suppressed, "failed": s.Failed, "reconcile": s.Reconcile, "total": s.Total,
 	}
+}
+
+// redactDiags masks addresses in diagnostics' summaries and details (a bad
+// recipient is quoted there). Source snippets are the user's own files.
+func redactDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		c := *d
+		c.Summary, c.Detail = Redact(c.Summary), Redact(c.Detail)
+		out[i] = &c
+	}
+	return out
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
+
+	"github.com/postform/postform/report"
 )
 
 // UIVersion is the version of the JSON lines format (-json).
@@ -175,34 +177,6 @@ func Commas(n int) string {
 }
 
 // Redact masks the local part of every address-like word in s:
-// "ann@example.com" becomes "a***@example.com".
-func Redact(s string) string {
-	var b strings.Builder
-	i := 0
-	for i < len(s) {
-		at := strings.IndexByte(s[i:], '@')
-		if at < 0 {
-			b.WriteString(s[i:])
-			break
-		}
-		at += i
-		// Walk back over the local part.
-		start := at
-		for start > i && isLocalChar(s[start-1]) {
-			start--
-		}
-		b.WriteString(s[i:start])
-		if start < at {
-			b.WriteByte(s[start])
-			b.WriteString("***")
-		}
-		b.WriteByte('@')
-		i = at + 1
-	}
-	return b.String()
-}
-
-func isLocalChar(c byte) bool {
-	return c == '.' || c == '+' || c == '-' || c == '_' || c == '%' ||
-		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-}
+// "ann@example.com" becomes "a***@example.com". It is the reports' rule,
+// so -redact hides the same things on the terminal and in files.
+func Redact(s string) string { return report.RedactText(s) }

@@ -670,7 +670,7 @@ func TestApplyHumanProgressNonTTY(t *testing.T) {
 		p     runner.Progress
 		lines int // lines printed so far
 	}{
-		{0, p, 0},                      // first call only starts the interval
+		{0, p, 0},                       // first call only starts the interval
 		{4999 * time.Millisecond, p, 0}, // before the interval
 		{5 * time.Second, p, 1},         // exactly one interval
 		{6 * time.Second, p, 1},         // interval restarts at the last line
@@ -749,8 +749,8 @@ func TestWriteRunSummary(t *testing.T) {
 		{
 			name: "everything",
 			s: runner.RunSummary{
-				Plan:    runner.PlanSummary{Invalid: 2, Sent: 3000, Changed: 1, Failed: 4, ToSend: 9},
-				Sent:    5, Adopted: 2, Failed: 5,
+				Plan: runner.PlanSummary{Invalid: 2, Sent: 3000, Changed: 1, Failed: 4, ToSend: 9},
+				Sent: 5, Adopted: 2, Failed: 5,
 				FailedBy: map[string]int{
 					"406 inactive recipient":    3,
 					"300 invalid email request": 1,
