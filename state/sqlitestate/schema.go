@@ -62,6 +62,16 @@ var migrations = [][]string{
 			PRIMARY KEY (email, stream)
 		) WITHOUT ROWID`,
 	},
+	// 2: intents. Messages about to be sent are recorded as one row per
+	// request (a JSON array of their records) instead of one row each: the
+	// "sending" write is durable before the request leaves, at the cost of
+	// a single insert. The response's results replace them with records.
+	{
+		`CREATE TABLE intents (
+			id      INTEGER PRIMARY KEY,
+			records BLOB NOT NULL
+		)`,
+	},
 }
 
 // unsettledTerm and openTerm are the partial indexes' conditions.

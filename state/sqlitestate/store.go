@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +76,12 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// mu guards inflight and intents, and is held across a write that
+	// changes them so that memory follows commits in order.
+	mu       sync.Mutex
+	inflight map[string]flight // records announced as sending (see inflight.go)
+	intents  map[int64]int     // intent id → its addresses still in flight
 }
 
 var _ state.Store = (*Store)(nil)
@@ -134,6 +142,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	s := &Store{path: abs, w: w}
 	if err := s.setup(ctx, opts.Target); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := s.loadIntents(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -263,58 +275,113 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Put inserts or replaces recs in one transaction. An empty recs is a no-op
 // and leaves the serial unchanged. Every record needs an Address, and its
-// times must lie between the years 1678 and 2261.
+// times must lie between the years 1678 and 2261. When an address repeats,
+// the last record wins. Records with status sending are stored as one
+// intent (see inflight.go); the others as rows.
 func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	args := make([][]any, len(recs))
+	last := make(map[string]int, len(recs))
 	for i := range recs {
-		a, err := recordArgs(&recs[i])
+		last[recs[i].Address] = i
+	}
+	var sending []state.Record
+	var args [][]any
+	var settled []string
+	for i := range recs {
+		if last[recs[i].Address] != i {
+			continue
+		}
+		a, err := recordArgs(&recs[i]) // validates the address and times
 		if err != nil {
 			return fmt.Errorf("sqlitestate: put: %w", err)
 		}
-		args[i] = a
+		if recs[i].Status == state.StatusSending {
+			sending = append(sending, normalize(recs[i]))
+		} else {
+			args = append(args, a)
+			settled = append(settled, recs[i].Address)
+		}
 	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts := maps.Clone(s.intents)
+	for _, r := range sending {
+		s.retire(r.Address, counts)
+	}
+	for _, a := range settled {
+		s.retire(a, counts)
+	}
+	var intent int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// Rows go in groups of rowsPerInsert per statement, which halves the
-		// per-row cost of a 500-record Put compared with one row per Exec.
-		// Order is kept, so the last record for a repeated address wins.
-		if len(args) >= rowsPerInsert {
-			multi, err := tx.PrepareContext(ctx, putRecordsSQL)
+		if len(sending) > 0 {
+			id, err := writeIntent(ctx, tx, sending)
 			if err != nil {
 				return err
 			}
-			defer multi.Close()
-			flat := make([]any, 0, rowsPerInsert*len(args[0]))
-			for len(args) >= rowsPerInsert {
-				flat = flat[:0]
-				for _, a := range args[:rowsPerInsert] {
-					flat = append(flat, a...)
-				}
-				if _, err := multi.ExecContext(ctx, flat...); err != nil {
-					return err
-				}
-				args = args[rowsPerInsert:]
-			}
+			intent = id
+			counts[id] = len(sending)
 		}
-		if len(args) == 0 {
-			return nil
-		}
-		one, err := tx.PrepareContext(ctx, putRecordSQL)
-		if err != nil {
+		if err := insertRows(ctx, tx, args); err != nil {
 			return err
 		}
-		defer one.Close()
-		for _, a := range args {
-			if _, err := one.ExecContext(ctx, a...); err != nil {
-				return err
-			}
-		}
-		return nil
+		return dropEmptyIntents(ctx, tx, counts)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlitestate: put: %w", err)
+	}
+	// Committed: memory follows.
+	for _, a := range settled {
+		delete(s.inflight, a)
+	}
+	for _, r := range sending {
+		s.inflight[r.Address] = flight{rec: r, intent: intent}
+	}
+	for id, n := range counts {
+		if n <= 0 {
+			delete(counts, id)
+		}
+	}
+	s.intents = counts
+	return nil
+}
+
+// insertRows inserts or replaces rows (recordArgs values) inside tx.
+func insertRows(ctx context.Context, tx *sql.Tx, args [][]any) error {
+	// Rows go in groups of rowsPerInsert per statement, which halves the
+	// per-row cost of a 500-record Put compared with one row per Exec.
+	if len(args) >= rowsPerInsert {
+		multi, err := tx.PrepareContext(ctx, putRecordsSQL)
+		if err != nil {
+			return err
+		}
+		defer multi.Close()
+		flat := make([]any, 0, rowsPerInsert*len(args[0]))
+		for len(args) >= rowsPerInsert {
+			flat = flat[:0]
+			for _, a := range args[:rowsPerInsert] {
+				flat = append(flat, a...)
+			}
+			if _, err := multi.ExecContext(ctx, flat...); err != nil {
+				return err
+			}
+			args = args[rowsPerInsert:]
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	one, err := tx.PrepareContext(ctx, putRecordSQL)
+	if err != nil {
+		return err
+	}
+	defer one.Close()
+	for _, a := range args {
+		if _, err := one.ExecContext(ctx, a...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -326,9 +393,30 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 	if len(addresses) == 0 {
 		return 0, nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts := maps.Clone(s.intents)
+	var flying []string
+	for _, a := range addresses {
+		if _, ok := s.inflight[a]; ok && !slices.Contains(flying, a) {
+			flying = append(flying, a)
+			s.retire(a, counts)
+		}
+	}
 	n := 0
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		n = 0
+		// An in-flight address counts once, whether or not it also has a
+		// (stale) row.
+		for _, a := range flying {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM records WHERE address = ?", a).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				n++
+			} else if err != nil {
+				return err
+			}
+		}
 		for chunk := range chunks(addresses) {
 			res, err := tx.ExecContext(ctx, "DELETE FROM records WHERE address IN ("+placeholders(len(chunk))+")", anys(chunk)...)
 			if err != nil {
@@ -340,11 +428,20 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 			}
 			n += int(k)
 		}
-		return nil
+		return dropEmptyIntents(ctx, tx, counts)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestate: delete: %w", err)
 	}
+	for _, a := range flying {
+		delete(s.inflight, a)
+	}
+	for id, k := range counts {
+		if k <= 0 {
+			delete(counts, id)
+		}
+	}
+	s.intents = counts
 	return n, nil
 }
 
@@ -386,6 +483,12 @@ func (s *Store) PutSuppressions(ctx context.Context, sup []state.Suppression) er
 
 // Get returns the record for address, or an error wrapping state.ErrNotFound.
 func (s *Store) Get(ctx context.Context, address string) (state.Record, error) {
+	s.mu.Lock()
+	f, ok := s.inflight[address]
+	s.mu.Unlock()
+	if ok {
+		return f.rec, nil
+	}
 	row := s.r.QueryRowContext(ctx, "SELECT "+recordColumns+" FROM records WHERE address = ?", address)
 	r, err := scanRecord(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -411,6 +514,15 @@ func (s *Store) Lookup(ctx context.Context, addresses []string) (map[string]stat
 			return nil, fmt.Errorf("sqlitestate: lookup: %w", err)
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.inflight) > 0 {
+		for _, a := range addresses {
+			if f, ok := s.inflight[a]; ok {
+				out[a] = f.rec
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -425,6 +537,45 @@ func (s *Store) Page(ctx context.Context, f state.Filter, after string, limit in
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlitestate: page: limit must be positive, not %d", limit)
 	}
+	flying, stale := s.inflightMatching(f, after)
+	if stale == nil {
+		return s.tablePage(ctx, f, after, limit)
+	}
+	// Merge in-flight records into the table's pages, in address order.
+	// Table rows of in-flight addresses are stale and skipped, so a page
+	// may need several table reads to fill.
+	out := make([]state.Record, 0, min(limit, 1024))
+	cursor := after
+	for {
+		rows, err := s.tablePage(ctx, f, cursor, limit)
+		if err != nil {
+			return nil, err
+		}
+		done := len(rows) < limit
+		for _, r := range rows {
+			for len(flying) > 0 && flying[0].Address < r.Address {
+				out = append(out, flying[0])
+				flying = flying[1:]
+			}
+			if !stale[r.Address] {
+				out = append(out, r)
+			}
+		}
+		if done {
+			out = append(out, flying...)
+		}
+		if len(out) >= limit {
+			return out[:limit], nil
+		}
+		if done {
+			return out, nil
+		}
+		cursor = rows[len(rows)-1].Address
+	}
+}
+
+// tablePage is Page over the records table alone.
+func (s *Store) tablePage(ctx context.Context, f state.Filter, after string, limit int) ([]state.Record, error) {
 	query, args := pageQuery(f, after, limit)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -518,6 +669,44 @@ func (s *Store) Counts(ctx context.Context) (state.Counts, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return state.Counts{}, fmt.Errorf("sqlitestate: counts: %w", err)
+	}
+	// In-flight records replace their (stale) rows, if any.
+	s.mu.Lock()
+	flying := make([]state.Record, 0, len(s.inflight))
+	addrs := make([]string, 0, len(s.inflight))
+	for a, f := range s.inflight {
+		flying = append(flying, f.rec)
+		addrs = append(addrs, a)
+	}
+	s.mu.Unlock()
+	if len(flying) == 0 {
+		return c, nil
+	}
+	old := map[string]state.Record{}
+	for chunk := range chunks(addrs) {
+		rows, err := s.r.QueryContext(ctx, "SELECT "+recordColumns+" FROM records WHERE address IN ("+placeholders(len(chunk))+")", anys(chunk)...)
+		if err != nil {
+			return state.Counts{}, fmt.Errorf("sqlitestate: counts: %w", err)
+		}
+		if err := eachRow(rows, func(r state.Record) { old[r.Address] = r }); err != nil {
+			return state.Counts{}, fmt.Errorf("sqlitestate: counts: %w", err)
+		}
+	}
+	for _, r := range flying {
+		if o, ok := old[r.Address]; ok {
+			c.ByStatus[o.Status]--
+			c.ByDelivery[o.Delivery]--
+			if c.ByStatus[o.Status] == 0 {
+				delete(c.ByStatus, o.Status)
+			}
+			if c.ByDelivery[o.Delivery] == 0 {
+				delete(c.ByDelivery, o.Delivery)
+			}
+		} else {
+			c.Total++
+		}
+		c.ByStatus[r.Status]++
+		c.ByDelivery[r.Delivery]++
 	}
 	return c, nil
 }

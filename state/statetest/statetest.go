@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"Delete", testDelete},
 		{"Suppressions", testSuppressions},
 		{"ConcurrentPut", testConcurrentPut},
+		{"SendingLifecycle", testSendingLifecycle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -677,4 +679,117 @@ func testConcurrentPut(t *testing.T, s state.Store) {
 	if m := mustMeta(t, s); m.Serial != m0.Serial+workers*puts {
 		t.Errorf("serial went from %d to %d over %d Puts", m0.Serial, m.Serial, workers*puts)
 	}
+}
+
+// testSendingLifecycle follows the records of an apply: "sending" before a
+// request, the outcome after it, with reads in between seeing exactly what
+// the last Put said (an implementation may store sending records apart).
+func testSendingLifecycle(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	addr := func(i int) string { return fmt.Sprintf(`batch.life["m%03d@example.com"]`, i) }
+	rec := func(i int, st state.Status) state.Record {
+		r := FullRecord(addr(i), i)
+		r.Status, r.Delivery = st, state.DeliveryNone
+		if st == state.StatusSent {
+			r.Delivery = state.DeliveryPending
+		}
+		return r
+	}
+	// m000..m009 existed as unsent (an earlier run gave up on them).
+	var before []state.Record
+	for i := range 10 {
+		before = append(before, rec(i, state.StatusUnsent))
+	}
+	if err := s.Put(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	// Request 1 carries m000..m019, request 2 m020..m029.
+	var req1, req2 []state.Record
+	for i := range 20 {
+		req1 = append(req1, rec(i, state.StatusSending))
+	}
+	for i := 20; i < 30; i++ {
+		req2 = append(req2, rec(i, state.StatusSending))
+	}
+	if err := s.Put(ctx, req1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, req2); err != nil {
+		t.Fatal(err)
+	}
+	check := func(stage string, want map[state.Status]int) {
+		t.Helper()
+		c, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for st, n := range want {
+			total += n
+			if c.ByStatus[st] != n {
+				t.Errorf("%s: Counts.ByStatus[%s] = %d, want %d (%v)", stage, st, c.ByStatus[st], n, c.ByStatus)
+			}
+		}
+		if c.Total != total {
+			t.Errorf("%s: Counts.Total = %d, want %d", stage, c.Total, total)
+		}
+		for st, n := range want {
+			var got []string
+			err := state.Each(ctx, s, state.Filter{Statuses: []state.Status{st}}, func(r state.Record) error {
+				if r.Status != st {
+					t.Errorf("%s: Each(status %s) yielded %s with status %s", stage, st, r.Address, r.Status)
+				}
+				got = append(got, r.Address)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != n || !sort.StringsAreSorted(got) {
+				t.Errorf("%s: Each(status %s) = %d records (sorted %v), want %d", stage, st, len(got), sort.StringsAreSorted(got), n)
+			}
+		}
+		var all []string
+		_ = state.Each(ctx, s, state.Filter{}, func(r state.Record) error { all = append(all, r.Address); return nil })
+		if len(all) != total || !sort.StringsAreSorted(all) {
+			t.Errorf("%s: Each() = %d records, want %d, in order", stage, len(all), total)
+		}
+	}
+	check("in flight", map[state.Status]int{state.StatusSending: 30})
+	if r, err := s.Get(ctx, addr(3)); err != nil || r.Status != state.StatusSending {
+		t.Errorf("Get of a sending record = %v, %v", r.Status, err)
+	}
+	if m, err := s.Lookup(ctx, []string{addr(3), addr(25), addr(99)}); err != nil || len(m) != 2 || m[addr(3)].Status != state.StatusSending {
+		t.Errorf("Lookup = %v, %v", m, err)
+	}
+	// Request 1's response: 18 sent, 2 refused.
+	var res1 []state.Record
+	for i := range 20 {
+		st := state.StatusSent
+		if i >= 18 {
+			st = state.StatusFailed
+		}
+		res1 = append(res1, rec(i, st))
+	}
+	if err := s.Put(ctx, res1); err != nil {
+		t.Fatal(err)
+	}
+	check("request 1 answered", map[state.Status]int{state.StatusSent: 18, state.StatusFailed: 2, state.StatusSending: 10})
+	// Request 2 was ambiguous; then one of its messages is deleted.
+	var res2 []state.Record
+	for i := 20; i < 30; i++ {
+		res2 = append(res2, rec(i, state.StatusUncertain))
+	}
+	if err := s.Put(ctx, res2[:5]); err != nil {
+		t.Fatal(err)
+	}
+	check("half of request 2 recorded", map[state.Status]int{state.StatusSent: 18, state.StatusFailed: 2, state.StatusSending: 5, state.StatusUncertain: 5})
+	if n, err := s.Delete(ctx, []string{addr(29), addr(0)}); err != nil || n != 2 {
+		t.Errorf("Delete = %d, %v; want 2", n, err)
+	}
+	check("after delete", map[state.Status]int{state.StatusSent: 17, state.StatusFailed: 2, state.StatusSending: 4, state.StatusUncertain: 5})
+	if err := s.Put(ctx, res2[5:9]); err != nil {
+		t.Fatal(err)
+	}
+	check("settled", map[state.Status]int{state.StatusSent: 17, state.StatusFailed: 2, state.StatusUncertain: 9})
 }
