@@ -138,7 +138,7 @@ func (m *meta) writeReports(ctx context.Context, ev *config.Evaluated, st state.
 			return err
 		}
 		path := m.path(filepath.FromSlash(r.Path))
-		if err := report.WriteFile(ctx, path, f, storeSource(st), report.Options{Title: filepath.Base(m.absDir()), Generated: time.Now().UTC(), Version: Version}); err != nil {
+		if err := report.WriteFile(ctx, path, f, storeSource(st), report.Options{Title: filepath.Base(m.absDir()), Generated: time.Now().UTC().Truncate(time.Second), Version: Version}); err != nil {
 			return fmt.Errorf("report %s: %w", r.Path, err)
 		}
 		fmt.Fprintf(m.streams.Err, "Wrote the %s report to %s\n", f, r.Path)

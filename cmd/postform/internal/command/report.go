@@ -37,7 +37,7 @@ func (m *meta) runReport(args []string) int {
 		return m.fail("Cannot open state", err)
 	}
 	defer st.Close()
-	ro := report.Options{Statuses: opts.Status, Redact: opts.Redact, Title: m.absDir(), Generated: time.Now().UTC(), Version: Version}
+	ro := report.Options{Statuses: opts.Status, Redact: opts.Redact, Title: m.absDir(), Generated: time.Now().UTC().Truncate(time.Second), Version: Version}
 	if opts.Out == "" || opts.Out == "-" {
 		err = report.Write(ctx, m.streams.Out, f, storeSource(st), ro)
 	} else {
