@@ -130,6 +130,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		"foreign_keys(1)",
 		"temp_store(MEMORY)",
 		"cache_size(-65536)",
+		"wal_autocheckpoint(10000)",
 	}
 	w, err := sql.Open("sqlite", base+"?"+wq.Encode())
 	if err != nil {
