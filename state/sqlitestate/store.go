@@ -129,7 +129,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		"synchronous(" + syncMode + ")",
 		"foreign_keys(1)",
 		"temp_store(MEMORY)",
-		"cache_size(-65536)",
+		"cache_size(-16384)",
 		"wal_autocheckpoint(10000)",
 	}
 	w, err := sql.Open("sqlite", base+"?"+wq.Encode())

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -158,6 +160,11 @@ func (m *meta) resolveTarget(ev *config.Evaluated, simulate bool) (*target, erro
 // client. The token must be present for a real target.
 func (m *meta) connect(t *target) (*postmark.Client, error) {
 	if t.name == "simulator" {
+		// The in-process simulator keeps every accepted message: lift the
+		// soft heap limit meant for postform's own streaming work.
+		if _, set := m.env["GOMEMLIMIT"]; !set {
+			debug.SetMemoryLimit(math.MaxInt64)
+		}
 		sim := postmarktest.New(postmarktest.Options{Seed: 1, DeliveryDelay: 200 * time.Millisecond, AnyTemplate: true})
 		if err := sim.Start("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("starting the simulator: %w", err)

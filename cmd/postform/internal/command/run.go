@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
 	"github.com/postform/postform/cmd/postform/internal/arguments"
 	"github.com/postform/postform/cmd/postform/internal/views"
 )
+
+// defaultMemoryLimit is the soft Go heap limit when GOMEMLIMIT is unset.
+const defaultMemoryLimit = 200 << 20
 
 // Version is postform's version.
 const Version = "0.1.0"
@@ -38,6 +42,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 	if g.Version || g.Command == "version" {
 		fmt.Fprintf(stdout, "postform v%s\n", Version)
 		return ExitOK
+	}
+	if _, set := envMap(env)["GOMEMLIMIT"]; !set && g.Command != "sim" {
+		// A soft heap limit: a million-message run keeps its peak memory
+		// near what it holds live instead of twice that (GOGC's default
+		// headroom). GOMEMLIMIT overrides it. Not for the simulator, which
+		// keeps every accepted message by design.
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	if path := envMap(env)["POSTFORM_CPUPROFILE"]; path != "" {
 		// A developer aid for the benchmark: profile this whole command.
