@@ -432,33 +432,55 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 		if err := a.pacer.Wait(ctx); err != nil {
 			return a.leave(items, ctx.Err())
 		}
-		// A request slot bounds the requests in flight to parallelism.
-		// It is held from the "sending" commit to the response, so the
-		// commit of one response's results overlaps the next request.
-		select {
-		case a.slots <- struct{}{}:
-		case <-ctx.Done():
-			return a.leave(items, ctx.Err())
+		stamp := func() {
+			now := a.now()
+			for i := range items {
+				r := &items[i].rec
+				r.LastAttemptAt = now
+				if r.FirstAttemptAt.IsZero() {
+					r.FirstAttemptAt = now
+				}
+			}
 		}
-		if a.halt.Load() {
-			<-a.slots
-			return a.leave(items, nil) // the worker that halted the run reports why
-		}
-		now := a.now()
 		for i := range items {
 			r := &items[i].rec
 			r.Status = state.StatusSending
 			r.Attempts++
-			r.LastAttemptAt = now
-			if r.FirstAttemptAt.IsZero() {
-				r.FirstAttemptAt = now
-			}
 			r.ErrorCode, r.ErrorMessage = 0, ""
 		}
+		stamp()
 		// Durable before the wire: if this commit fails, nothing is sent.
 		if err := a.put(items); err != nil {
-			<-a.slots
 			return err
+		}
+		// A request slot bounds the requests in flight to parallelism. The
+		// commit above happens before taking one, so a slot is held only
+		// while a request is on the wire.
+		select {
+		case a.slots <- struct{}{}:
+		case <-ctx.Done():
+			// Stopping: these never left. Say so, rather than leave them
+			// for the next apply to reconcile.
+			if err := a.markUnsent(items, ctx.Err()); err != nil {
+				return err
+			}
+			return a.leave(items, ctx.Err())
+		}
+		if a.halt.Load() {
+			<-a.slots
+			if err := a.markUnsent(items, context.Canceled); err != nil {
+				return err
+			}
+			return a.leave(items, nil) // the worker that halted the run reports why
+		}
+		if a.now().Sub(items[0].rec.LastAttemptAt) > a.opts.ReconcileGrace/10 {
+			// Reconciliation counts its grace period from the recorded
+			// attempt time: keep it close to when the request leaves.
+			stamp()
+			if err := a.put(items); err != nil {
+				<-a.slots
+				return err
+			}
 		}
 		results, err := a.send(items)
 		if err != nil && postmark.Classify(err) == postmark.ClassRejected && !postmark.IsRetryable(err) && !tooLarge(err) {
