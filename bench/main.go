@@ -95,7 +95,7 @@ func run(ctx context.Context, o options) (*results, error) {
 	if o.Human {
 		res.Params.ApplyOutput = "human"
 	}
-	res.Machine = machineInfo(ctx)
+	res.Machine = machineInfo(ctx, root)
 
 	outDir := filepath.Join(root, "bench", "out") // gitignored
 	if err := os.MkdirAll(outDir, 0o755); err != nil {

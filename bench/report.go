@@ -75,6 +75,7 @@ type machine struct {
 	Node        string `json:"node,omitempty"`
 	Kernel      string `json:"kernel"`
 	LoadAtStart string `json:"loadavg_at_start"`
+	Revision    string `json:"revision"` // of the postform tree that was built
 }
 
 func (r *results) find(tool string) *row {
@@ -122,6 +123,7 @@ func (r *results) print(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "Machine: %s, %d cores, %d MB RAM, kernel %s, %s, node %s; load at start %s\n",
 		m.CPU, m.Cores, m.MemoryMB, m.Kernel, m.Go, orNone(m.Node), m.LoadAtStart)
+	fmt.Fprintf(w, "postform: %s\n", m.Revision)
 	p := r.Params
 	fmt.Fprintf(w, "Run: N=%d latency=%s parallelism=%d batch=%d apply output=%s; CSV %.1f MB",
 		p.N, p.Latency, p.Parallelism, p.Batch, p.ApplyOutput, mb(r.CSVBytes))
@@ -188,7 +190,7 @@ func orNone(s string) string {
 }
 
 // machineInfo describes the machine from /proc and the tools' versions.
-func machineInfo(ctx context.Context) machine {
+func machineInfo(ctx context.Context, root string) machine {
 	m := machine{Cores: runtime.NumCPU(), Go: runtime.Version(), LoadAtStart: loadavg()}
 	m.CPU = procField("/proc/cpuinfo", "model name")
 	if kb, err := strconv.ParseInt(strings.Fields(procField("/proc/meminfo", "MemTotal") + " 0")[0], 10, 64); err == nil {
@@ -203,7 +205,27 @@ func machineInfo(ctx context.Context) machine {
 	if out, err := exec.CommandContext(ctx, "node", "--version").Output(); err == nil {
 		m.Node = strings.TrimSpace(string(out))
 	}
+	m.Revision = revision(ctx, root)
 	return m
+}
+
+// revision names the commit of the tree being measured, noting uncommitted
+// changes to tracked files (the binary is built from the working tree).
+func revision(ctx context.Context, root string) string {
+	git := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	head, err := git("rev-parse", "--short", "HEAD")
+	if err != nil {
+		return "unknown"
+	}
+	if st, err := git("status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
+		head += " with uncommitted changes"
+	}
+	return head
 }
 
 // procField returns the value of the first "key: value" line of a /proc file.
