@@ -24,6 +24,16 @@
 // releases its connection before returning, so the callback of state.Each may
 // write.
 //
+// # Records about to be sent
+//
+// A Put whose records have status sending (apply announcing a request)
+// stores them as one row of the intents table, not as one row each, and the
+// store keeps them in memory from Open on; every read presents them exactly
+// as records. The Put of their outcome writes the real rows and retires the
+// intent in the same transaction. A crash leaves intents behind, and the next
+// Open shows their records as sending, for apply to reconcile. See
+// inflight.go.
+//
 // # Identity
 //
 // At creation the store records a random lineage, serial 0 and the Postmark
