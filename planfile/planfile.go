@@ -30,7 +30,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -404,6 +403,3 @@ func memberDigest(f *zip.File) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-
-// Dir returns the directory a plan at path is written in (for NewWriter).
-func Dir(path string) string { return filepath.Dir(path) }

@@ -20,9 +20,6 @@ const (
 	ActionReconcile  Action = "reconcile"  // a previous attempt's outcome is unknown: reconciled before any resend
 )
 
-// WillSend reports whether apply sends a message with this action.
-func (a Action) WillSend() bool { return a == ActionSend || a == ActionReplace }
-
 // PlanEntry is the decision for one message, as shown by plan.
 type PlanEntry struct {
 	Address    string
@@ -136,11 +133,6 @@ type RunSummary struct {
 	Requests   int
 	Elapsed    time.Duration
 	Stopped    string // why the run stopped early ("interrupted", "max_errors reached", …), empty when it finished
-}
-
-// Incomplete reports whether some messages of the run were not accepted.
-func (s *RunSummary) Incomplete() bool {
-	return s.Failed > 0 || s.Unsent > 0 || s.Uncertain > 0 || s.Plan.Invalid > 0
 }
 
 // Hook receives the runner's events. Implementations must be safe for

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -56,7 +57,7 @@ func (m *meta) runPlan(args []string) int {
 	}
 	var rec *planRecorder
 	if opts.Out != "" {
-		w, err := planfile.NewWriter(planfile.Dir(m.path(opts.Out)))
+		w, err := planfile.NewWriter(filepath.Dir(m.path(opts.Out)))
 		if err != nil {
 			return m.failView(j, "Cannot write the plan file", err)
 		}
