@@ -5,25 +5,45 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/postform/postform/runner"
 )
 
-// RefreshHuman renders a refresh for people: a line per polling round (or a
-// few seconds) and a summary.
+// RefreshHuman renders a refresh for people: a progress bar on a terminal
+// (messages with a final outcome of those pending at the start), a line every
+// few seconds elsewhere, and a summary.
 type RefreshHuman struct {
 	runner.NopHook
 	s    Streams
 	mu   sync.Mutex
 	last time.Time
+	bar  *progressbar.ProgressBar
 }
 
 // NewRefreshHuman returns the human refresh view.
 func NewRefreshHuman(s Streams) *RefreshHuman { return &RefreshHuman{s: s} }
 
-// RefreshProgress prints a line at most every two seconds.
+// RefreshProgress updates the bar, or prints a line at most every two
+// seconds.
 func (v *RefreshHuman) RefreshProgress(p runner.RefreshProgress) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.s.OutTTY && p.Total > 0 {
+		if v.bar == nil {
+			v.bar = progressbar.NewOptions(p.Total,
+				progressbar.OptionSetWriter(v.s.Out),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(false),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionEnableColorCodes(v.s.Color),
+				progressbar.OptionSetWidth(30),
+			)
+		}
+		v.bar.Describe(fmt.Sprintf("Refreshing (round %d, %s bounced)", p.Round, Commas(p.Bounced)))
+		_ = v.bar.Set(p.Delivered + p.Bounced)
+		return
+	}
 	if time.Since(v.last) < 2*time.Second {
 		return
 	}
@@ -37,6 +57,13 @@ func (v *RefreshHuman) Warn(msg string) { fmt.Fprintf(v.s.Out, "Warning: %s\n", 
 
 // RefreshSummary prints the summary.
 func (v *RefreshHuman) RefreshSummary(s *runner.RefreshSummary) {
+	v.mu.Lock()
+	if v.bar != nil {
+		_ = v.bar.Finish()
+		fmt.Fprintln(v.s.Out)
+		v.bar = nil
+	}
+	v.mu.Unlock()
 	fmt.Fprintf(v.s.Out, "Refresh complete: %s delivered, %s bounced, %s still pending (%s deferred) of %s checked; %s requests (%s bounce-sweep calls) in %s.\n",
 		Commas(s.Delivered), Commas(s.Bounced), Commas(s.Pending), Commas(s.Transient), Commas(s.Total),
 		Commas(s.Requests), Commas(s.SweepCalls), s.Elapsed.Round(time.Millisecond))
