@@ -547,11 +547,10 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 			if err := a.markUnsent(items, err); err != nil {
 				return err
 			}
-			items = cloneItems(items)
 		}
 		attempt++
 		if attempt > a.opts.MaxAttempts {
-			a.giveUp(items)
+			_ = a.leave(items, nil)
 			return nil
 		}
 		a.count(func(p *Progress) { p.Retried += len(items) })
@@ -561,8 +560,9 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 	}
 }
 
-// leave stops work on items that were never sent in this attempt (the run
-// is stopping). They stay as state has them: absent or unsent.
+// leave gives up on items for this run: retries are exhausted, the run is
+// stopping, or it was halted. State already has them as absent or unsent;
+// they count as unsent in the summary.
 func (a *applier) leave(items []item, err error) error {
 	a.mu.Lock()
 	a.sum.Unsent += len(items)
@@ -574,17 +574,6 @@ func (a *applier) leave(items []item, err error) error {
 	}
 	return err
 }
-
-func (a *applier) giveUp(items []item) {
-	a.mu.Lock()
-	a.sum.Unsent += len(items)
-	a.mu.Unlock()
-	for _, it := range items {
-		a.h.MessageResult(MessageResult{Address: it.rec.Address, Outcome: OutcomeUnsent, Attempts: it.rec.Attempts, ErrorCode: it.rec.ErrorCode, Error: it.rec.ErrorMessage})
-	}
-}
-
-func cloneItems(items []item) []item { return append([]item(nil), items...) }
 
 // send makes one API call for items, which are all plain or all templated.
 func (a *applier) send(items []item) ([]postmark.SendResult, error) {
@@ -631,14 +620,6 @@ var fatalItemCodes = map[int]bool{10: true, 405: true, 412: true, 1480: true}
 // recordResults commits a 200 response in one transaction and returns the
 // items to retry (per-item codes that are neither accepted nor permanent).
 func (a *applier) recordResults(items []item, results []postmark.SendResult) ([]item, error) {
-	if len(results) == 1 && len(items) > 1 {
-		// One error for the whole request (a single oversized message).
-		r0 := results[0]
-		results = make([]postmark.SendResult, len(items))
-		for i := range results {
-			results[i] = r0
-		}
-	}
 	var retry []item
 	var fatal error
 	var failed, sent int
@@ -691,11 +672,11 @@ func (a *applier) recordResults(items []item, results []postmark.SendResult) ([]
 	a.mu.Unlock()
 	a.count(func(p *Progress) { p.Sent += sent; p.Failed += failed })
 	if fatal != nil {
-		a.giveUp(retry)
+		_ = a.leave(retry, nil)
 		return nil, fatal
 	}
 	if a.maxErrors > 0 && totalFailed >= a.maxErrors {
-		a.giveUp(retry)
+		_ = a.leave(retry, nil)
 		return nil, ErrMaxErrors
 	}
 	return retry, nil

@@ -58,7 +58,7 @@ func (p *payload) metadata() map[string]string {
 // buildPayload translates an evaluated message into its wire form and
 // computes the content digest (the canonical JSON of the payload without
 // pf_id), which identifies "the same content" across runs and plan files.
-func buildPayload(m *config.Message) (*payload, error) {
+func buildPayload(m *config.Message) *payload {
 	p := &payload{
 		address:    m.Address,
 		batch:      m.Batch,
@@ -134,7 +134,7 @@ func buildPayload(m *config.Message) (*payload, error) {
 		}
 	}
 	p.digest, p.size = p.fingerprint()
-	return p, nil
+	return p
 }
 
 // fingerprint returns the content digest of the payload and an upper

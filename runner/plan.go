@@ -41,7 +41,6 @@ type PlannedSource interface {
 type PlannedEntry struct {
 	Address string
 	Digest  string
-	Action  Action
 }
 
 // StalePlanError reports that the configuration or its data no longer
@@ -184,10 +183,10 @@ func (w *walker) wantMessage(batch, addr string) bool {
 }
 
 type pending struct {
-	m     *config.Message
-	diags hcl.Diagnostics
-	p     *payload
-	err   error
+	m      *config.Message
+	diags  hcl.Diagnostics
+	p      *payload
+	emails []string // lower-cased recipients, parsed once when suppressions are looked up
 }
 
 func (w *walker) walk(ctx context.Context, emit func(*decision) error) error {
@@ -233,7 +232,7 @@ func (w *walker) walk(ctx context.Context, emit func(*decision) error) error {
 			}
 			pe := pending{m: m, diags: diags}
 			if !diags.HasErrors() && (!w.skipDigests() || !built[b.Name]) {
-				pe.p, pe.err = buildPayload(m)
+				pe.p = buildPayload(m)
 				built[b.Name] = true
 			}
 			if w.opts.Planned != nil {
@@ -312,12 +311,9 @@ func (w *walker) classify(ctx context.Context, window []pending) ([]*decision, e
 			Sensitive: m.Sensitive,
 		}}
 		out = append(out, d)
-		if pe.diags.HasErrors() || pe.err != nil {
+		if pe.diags.HasErrors() {
 			d.entry.Action = ActionInvalid
 			d.entry.Diags = pe.diags
-			if pe.err != nil {
-				d.entry.Diags = append(d.entry.Diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Message cannot be encoded", Detail: pe.err.Error()})
-			}
 			continue
 		}
 		if pe.p == nil {
@@ -350,7 +346,7 @@ func (w *walker) classify(ctx context.Context, window []pending) ([]*decision, e
 			d.entry.Action = ActionFailed
 			d.entry.ErrorCode = rec.ErrorCode
 			d.entry.Error = rec.ErrorMessage
-		case allSuppressed(suppressed[pe.p.stream], m) && !w.replace[m.Address]:
+		case allSuppressed(suppressed[pe.p.stream], pe.emails) && !w.replace[m.Address]:
 			d.entry.Action = ActionSuppressed
 		default:
 			d.entry.Action = ActionSend
@@ -367,11 +363,13 @@ func (w *walker) suppressions(ctx context.Context, window []pending) (map[string
 		return nil, nil
 	}
 	byStream := map[string][]string{}
-	for _, pe := range window {
+	for i := range window {
+		pe := &window[i]
 		if pe.p == nil {
 			continue
 		}
-		byStream[pe.p.stream] = append(byStream[pe.p.stream], emails(pe.m)...)
+		pe.emails = emails(pe.m)
+		byStream[pe.p.stream] = append(byStream[pe.p.stream], pe.emails...)
 	}
 	out := make(map[string]map[string]state.Suppression, len(byStream))
 	for stream, list := range byStream {
@@ -407,12 +405,9 @@ func emails(m *config.Message) []string {
 	return out
 }
 
-func allSuppressed(s map[string]state.Suppression, m *config.Message) bool {
-	if len(s) == 0 {
-		return false
-	}
-	list := emails(m)
-	if len(list) == 0 {
+// allSuppressed reports whether every recipient in list is suppressed.
+func allSuppressed(s map[string]state.Suppression, list []string) bool {
+	if len(s) == 0 || len(list) == 0 {
 		return false
 	}
 	for _, e := range list {

@@ -271,5 +271,5 @@ func (s plannedSource) Next() (runner.PlannedEntry, error) {
 	if err != nil {
 		return runner.PlannedEntry{}, err
 	}
-	return runner.PlannedEntry{Address: e.Address, Digest: e.Digest, Action: runner.Action(e.Action)}, nil
+	return runner.PlannedEntry{Address: e.Address, Digest: e.Digest}, nil
 }
