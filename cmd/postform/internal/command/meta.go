@@ -191,6 +191,11 @@ func (t *target) stateExists() bool {
 	return err == nil
 }
 
+// noState explains a missing state file.
+func (t *target) noState() error {
+	return fmt.Errorf("no state at %s: nothing has been sent from this directory to %s yet", t.statePath, t.name)
+}
+
 // openState opens (creating when create is true) the target's state.
 func (m *meta) openState(ctx context.Context, t *target, create bool) (state.Store, error) {
 	if !create && !t.stateExists() {

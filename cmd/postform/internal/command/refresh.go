@@ -37,7 +37,7 @@ func (m *meta) runRefresh(args []string) int {
 		return m.failView(j, "Invalid Postmark target", err)
 	}
 	if !t.stateExists() {
-		return m.failView(j, "No state", fmt.Errorf("no state at %s: nothing has been sent from this directory to %s yet", t.statePath, t.name))
+		return m.failView(j, "No state", t.noState())
 	}
 	ctx := context.Background()
 	lk, err := m.lock(ctx, t, "refresh", opts.LockTimeout)

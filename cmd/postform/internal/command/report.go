@@ -2,11 +2,9 @@ package command
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/postform/postform/cmd/postform/internal/arguments"
-	"github.com/postform/postform/config"
 	"github.com/postform/postform/report"
 )
 
@@ -20,16 +18,12 @@ func (m *meta) runReport(args []string) int {
 	if err != nil {
 		return m.usageError("report", err)
 	}
-	var ev *config.Evaluated
-	if l, diags := m.loadDir(arguments.Vars{}); !diags.HasErrors() && l != nil {
-		ev = l.ev
-	}
-	t, err := m.resolveTarget(ev, opts.Simulate)
+	t, err := m.stateTarget(opts.Simulate)
 	if err != nil {
 		return m.fail("Invalid Postmark target", err)
 	}
 	if !t.stateExists() {
-		return m.fail("No state", fmt.Errorf("no state at %s: nothing has been sent from this directory to %s yet", t.statePath, t.name))
+		return m.fail("No state", t.noState())
 	}
 	ctx := context.Background()
 	st, err := m.openState(ctx, t, false)

@@ -43,14 +43,15 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		fmt.Fprintf(stdout, "postform v%s\n", Version)
 		return ExitOK
 	}
-	if _, set := envMap(env)["GOMEMLIMIT"]; !set && g.Command != "sim" {
+	vars := envMap(env)
+	if _, set := vars["GOMEMLIMIT"]; !set && g.Command != "sim" {
 		// A soft heap limit: a million-message run keeps its peak memory
 		// near what it holds live instead of twice that (GOGC's default
 		// headroom). GOMEMLIMIT overrides it. Not for the simulator, which
 		// keeps every accepted message by design.
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	if path := envMap(env)["POSTFORM_CPUPROFILE"]; path != "" {
+	if path := vars["POSTFORM_CPUPROFILE"]; path != "" {
 		// A developer aid for the benchmark: profile this whole command.
 		if f, err := os.Create(path); err == nil {
 			defer f.Close()
@@ -61,7 +62,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 	}
 	m := &meta{
 		dir:     ".",
-		env:     envMap(env),
+		env:     vars,
 		stdin:   stdin,
 		streams: views.DetectStreams(stdout, stderr, g.NoColor),
 	}

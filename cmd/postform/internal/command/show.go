@@ -21,7 +21,7 @@ func (m *meta) runShow(args []string) int {
 		return m.usageError("show", err)
 	}
 	if opts.File == "" {
-		return m.runState(append([]string{"list"}, boolFlag("-simulate", opts.Simulate, "-json", opts.JSON)...))
+		return m.state(&arguments.State{Target: opts.Target, Sub: "list", JSON: opts.JSON})
 	}
 	p, err := planfile.Open(m.path(opts.File))
 	if err != nil {
@@ -104,22 +104,17 @@ func splitAddress(addr string) (batch, key string) {
 	return rest, ""
 }
 
-func boolFlag(kv ...any) []string {
-	var out []string
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1].(bool) {
-			out = append(out, kv[i].(string))
-		}
-	}
-	return out
-}
-
 // runState is `postform state list|show|rm`.
 func (m *meta) runState(args []string) int {
 	opts, err := arguments.ParseState(args)
 	if err != nil {
 		return m.usageError("state", err)
 	}
+	return m.state(opts)
+}
+
+// state runs a parsed state subcommand (also `show` without a plan file).
+func (m *meta) state(opts *arguments.State) int {
 	t, err := m.stateTarget(opts.Simulate)
 	if err != nil {
 		return m.fail("Invalid Postmark target", err)
