@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"testing/fstest"
+
+	"github.com/postform/postform/internal/cputime"
 )
 
 // streamConfig is a configuration whose batch streams rows from
@@ -149,7 +151,7 @@ func BenchmarkMillionRows(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var peak uint64
-	cpuStart := cpuTime()
+	cpuStart := cputime.Used()
 	for range b.N {
 		n := 0
 		for m, diags := range ev.Batches[0].Messages() {
@@ -173,6 +175,6 @@ func BenchmarkMillionRows(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/message")
 	// CPU time (user and system, all threads, GC included) is less
 	// disturbed than wall time when other processes share the machine.
-	b.ReportMetric(float64((cpuTime()-cpuStart).Nanoseconds())/float64(b.N*rows), "cpu-ns/message")
+	b.ReportMetric(float64((cputime.Used()-cpuStart).Nanoseconds())/float64(b.N*rows), "cpu-ns/message")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/postform/postform/internal/cputime"
 )
 
 // batchBody builds a realistic /email/batch body of n messages whose pf_id
@@ -95,14 +97,14 @@ func BenchmarkBatchThroughput(b *testing.B) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	b.ResetTimer()
 	elapsed := pushBatches(b, s, 4, b.N*500)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*500)/elapsed.Seconds(), "msgs/s")
 	// CPU time of the whole process (simulator, client and GC) per message:
 	// a measure that does not depend on other load on the machine.
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*500), "cpu-µs/msg")
+	b.ReportMetric(float64((cputime.Used()-cpu0).Microseconds())/float64(b.N*500), "cpu-µs/msg")
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
