@@ -64,6 +64,22 @@ func background(wait func() result) chan result {
 
 const lockRecipients = 16
 
+// gatedSetup starts a simulator behind a gate that holds send requests
+// until released, and a configuration directory of lockRecipients messages.
+func gatedSetup(t *testing.T, seed uint64) (sim *postmarktest.Server, g *gate, url, dir string) {
+	t.Helper()
+	sim = newSimulator(postmarktest.Options{Seed: seed})
+	g = newGate(sim.Handler())
+	url = serve(t, g)
+	t.Cleanup(g.release)
+	dir = t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"main.pf.hcl": batchConfig(2, 4),
+		"people.csv":  recipientsCSV(lockRecipients),
+	})
+	return sim, g, url, dir
+}
+
 // TestLockConcurrentApply runs two postform apply processes against one
 // directory and one simulator. The first holds the state lock while its
 // requests are held at the simulator; the second fails at once with exit 1,
@@ -71,15 +87,7 @@ const lockRecipients = 16
 // log then shows every message exactly once.
 func TestLockConcurrentApply(t *testing.T) {
 	t.Parallel()
-	sim := newSimulator(postmarktest.Options{Seed: 3})
-	g := newGate(sim.Handler())
-	url := serve(t, g)
-	t.Cleanup(g.release)
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"main.pf.hcl": batchConfig(2, 4),
-		"people.csv":  recipientsCSV(lockRecipients),
-	})
+	sim, g, url, dir := gatedSetup(t, 3)
 
 	firstCmd := postform(t, dir, url, "apply", "-auto-approve")
 	first := background(startCommand(t, firstCmd))
@@ -141,15 +149,7 @@ func TestLockConcurrentApply(t *testing.T) {
 // already sent and sends nothing.
 func TestLockWaits(t *testing.T) {
 	t.Parallel()
-	sim := newSimulator(postmarktest.Options{Seed: 4})
-	g := newGate(sim.Handler())
-	url := serve(t, g)
-	t.Cleanup(g.release)
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"main.pf.hcl": batchConfig(2, 4),
-		"people.csv":  recipientsCSV(lockRecipients),
-	})
+	sim, g, url, dir := gatedSetup(t, 4)
 
 	first := background(startCommand(t, postform(t, dir, url, "apply", "-auto-approve")))
 	g.waitArrived(t, first)
