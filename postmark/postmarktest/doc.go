@@ -58,6 +58,12 @@
 // a search-visibility lag. Random decisions come from Options.Seed, so a
 // run is reproducible for the same order of requests.
 //
+// Latency is measured from a request's arrival: each response is sent no
+// sooner than Options.Latency after the request arrived; the request body
+// is read and checked during that time, and nothing is accepted until it
+// has passed (nor at all if the client gives up first). So a request costs
+// the larger of the latency and its own processing time, not their sum.
+//
 // # Observing a run
 //
 // Accepted lists every accepted message in order (including those whose
@@ -65,9 +71,14 @@
 // and Stats counts requests per endpoint and status, injected faults and the
 // peak number of concurrent requests.
 //
-// Stored bodies are capped by Options.MaxBodyBytes in total, so a million
-// accepted messages fit in memory at well under 1 KB each beyond their
-// bodies.
+// Stored bodies are capped by Options.MaxBodyBytes in total and kept back
+// to back in large blocks, so a million accepted messages fit in memory at
+// well under 1 KB each beyond their bodies.
+//
+// Send requests of the common shape are decoded without reflection; any
+// other body (differently spelled or repeated field names, unexpected
+// types, invalid JSON) is decoded by encoding/json, whose errors the
+// simulator reports, so both paths answer alike.
 package postmarktest
 
 import _ "time/tzdata" // US Eastern time without a system zoneinfo database

@@ -27,8 +27,13 @@ type Options struct {
 	// Seed seeds the fault and MessageID generators.
 	Seed uint64
 
-	// Latency is added to every request before it is handled (real time,
-	// not the Now clock). A cancelled request stops waiting.
+	// Latency is the least time each request takes (real time, not the Now
+	// clock): each response is sent no sooner than Latency after the
+	// request arrived; the request body is read and checked during that
+	// time, and nothing is accepted until it has passed. The rate limit,
+	// the fault draw and the read endpoints also act only once it has
+	// passed. A request whose client gives up before then is not accepted
+	// (Stats counts it as "canceled").
 	Latency time.Duration
 
 	// RateLimit is the number of requests per second accepted, with a burst

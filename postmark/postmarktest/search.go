@@ -235,9 +235,10 @@ func (s *Server) handleDetails(r *http.Request) (int, any) {
 	if m.receivedAt+int64(s.opts.SearchLag) > now {
 		return http.StatusUnprocessableEntity, notFound
 	}
+	text := s.store.body(m.text)
 	d := wireDetails{
-		TextBody: m.text, HtmlBody: m.html,
-		Body:          rawSource(m),
+		TextBody: text, HtmlBody: s.store.body(m.html),
+		Body:          rawSource(m, text),
 		wireSummary:   summaryOf(m),
 		MessageEvents: s.eventsFor(m, now),
 	}
@@ -245,13 +246,13 @@ func (s *Server) handleDetails(r *http.Request) (int, any) {
 }
 
 // rawSource synthesizes a short SMTP source for the details' Body.
-func rawSource(m *stored) string {
+func rawSource(m *stored, text string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\n", m.from, m.to)
 	if m.cc != "" {
 		fmt.Fprintf(&b, "Cc: %s\r\n", m.cc)
 	}
-	fmt.Fprintf(&b, "Subject: %s\r\nMessage-ID: <%s@sim.postmarkapp.invalid>\r\n\r\n%s", m.subject, formatID(m.id), m.text)
+	fmt.Fprintf(&b, "Subject: %s\r\nMessage-ID: <%s@sim.postmarkapp.invalid>\r\n\r\n%s", m.subject, formatID(m.id), text)
 	return b.String()
 }
 

@@ -180,19 +180,22 @@ func (s *Server) Close() error {
 // routes builds the endpoint table.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, send bool, h endpoint) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(pattern, send, h, w, r) })
+	handle := func(pattern string, h endpoint) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(pattern, h, nil, w, r) })
 	}
-	handle("POST /email", true, s.handleEmail)
-	handle("POST /email/batch", true, s.handleBatch)
-	handle("POST /email/withTemplate", true, s.handleWithTemplate)
-	handle("POST /email/batchWithTemplates", true, s.handleBatchWithTemplates)
-	handle("GET /messages/outbound", false, s.handleSearch)
-	handle("GET /messages/outbound/{id}/details", false, s.handleDetails)
-	handle("GET /bounces", false, s.handleBounces)
-	handle("GET /bounces/{id}", false, s.handleBounce)
-	handle("GET /message-streams/{stream}/suppressions/dump", false, s.handleSuppressions)
-	handle("/", false, func(*http.Request) (int, any) {
+	handleSend := func(pattern string, h sendEndpoint) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(pattern, nil, h, w, r) })
+	}
+	handleSend("POST /email", s.handleEmail)
+	handleSend("POST /email/batch", s.handleBatch)
+	handleSend("POST /email/withTemplate", s.handleWithTemplate)
+	handleSend("POST /email/batchWithTemplates", s.handleBatchWithTemplates)
+	handle("GET /messages/outbound", s.handleSearch)
+	handle("GET /messages/outbound/{id}/details", s.handleDetails)
+	handle("GET /bounces", s.handleBounces)
+	handle("GET /bounces/{id}", s.handleBounce)
+	handle("GET /message-streams/{stream}/suppressions/dump", s.handleSuppressions)
+	handle("/", func(*http.Request) (int, any) {
 		return http.StatusNotFound, apiError{ErrorCode: 0, Message: "The requested endpoint does not exist."}
 	})
 	return mux
@@ -202,9 +205,17 @@ func (s *Server) routes() http.Handler {
 // JSON (an apiError for failures).
 type endpoint func(r *http.Request) (int, any)
 
-// serve runs the checks every request goes through, then the endpoint, then
-// any ambiguous fault, and counts the outcome.
-func (s *Server) serve(pattern string, send bool, h endpoint, w http.ResponseWriter, r *http.Request) {
+// serve runs the checks every request goes through, then the endpoint (h,
+// or send for the send endpoints), then any ambiguous fault, and counts the
+// outcome.
+//
+// The latency runs from the request's arrival. A send request's body is
+// read, decoded and validated meanwhile; everything that changes or reads
+// the simulator's state (the rate limit, the fault draw, accepting the
+// messages, the read endpoints) happens only once the latency has passed,
+// and not at all if the client gave up by then.
+func (s *Server) serve(pattern string, h endpoint, send sendEndpoint, w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	cur := s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	for {
@@ -225,19 +236,31 @@ func (s *Server) serve(pattern string, send bool, h endpoint, w http.ResponseWri
 		}
 	}()
 
+	var pending pendingSend
+	if send != nil && s.checkHeaders(r) == 0 {
+		pending = send(r)
+		if pending.release != nil {
+			defer pending.release()
+		}
+	}
+
 	if s.opts.Latency > 0 {
-		t := time.NewTimer(s.opts.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
+		if wait := s.opts.Latency - time.Since(arrived); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+			}
+		}
+		if r.Context().Err() != nil {
 			return
 		}
 	}
 
 	status, body := s.precheck(r)
 	fault := faultNone
-	if status == 0 && send {
+	if status == 0 && send != nil {
 		fault = s.drawFault()
 		switch fault {
 		case Fault429:
@@ -249,7 +272,11 @@ func (s *Server) serve(pattern string, send bool, h endpoint, w http.ResponseWri
 		}
 	}
 	if status == 0 {
-		status, body = h(r)
+		if send != nil {
+			status, body = s.commit(pending)
+		} else {
+			status, body = h(r)
+		}
 	}
 	switch fault {
 	case FaultAcceptedDrop:
@@ -279,20 +306,41 @@ func (s *Server) precheck(r *http.Request) (int, any) {
 			return http.StatusTooManyRequests, apiError{codeRateLimited, "Rate limit exceeded: you are sending too fast. Please slow down."}
 		}
 	}
-	if !acceptsJSON(r.Header.Values("Accept")) {
+	switch s.checkHeaders(r) {
+	case errAccept:
 		return http.StatusUnsupportedMediaType, apiError{0, "The 'Accept' header must be 'application/json'."}
+	case errContentType:
+		return http.StatusUnsupportedMediaType, apiError{0, "The 'Content-Type' header must be 'application/json'."}
+	case errToken:
+		return http.StatusUnauthorized, apiError{codeBadToken, "Request does not contain a valid Server token in the 'X-Postmark-Server-Token' header."}
+	}
+	return 0, nil
+}
+
+// Header faults found by checkHeaders.
+const (
+	errAccept = 1 + iota
+	errContentType
+	errToken
+)
+
+// checkHeaders applies the header rules and the token check, which depend
+// on nothing but the request. It returns 0 when they pass.
+func (s *Server) checkHeaders(r *http.Request) int {
+	if !acceptsJSON(r.Header.Values("Accept")) {
+		return errAccept
 	}
 	if hasBody(r) {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mt != "application/json" {
-			return http.StatusUnsupportedMediaType, apiError{0, "The 'Content-Type' header must be 'application/json'."}
+			return errContentType
 		}
 	}
 	token := r.Header.Get("X-Postmark-Server-Token")
 	if token == "" || (!s.opts.AcceptAnyToken && !strings.EqualFold(token, s.opts.Token)) {
-		return http.StatusUnauthorized, apiError{codeBadToken, "Request does not contain a valid Server token in the 'X-Postmark-Server-Token' header."}
+		return errToken
 	}
-	return 0, nil
+	return 0
 }
 
 func hasBody(r *http.Request) bool {
@@ -354,18 +402,30 @@ func dropConnection(w http.ResponseWriter) {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// jsonAppender is a response body that writes its own JSON, exactly as
+// encoding/json would write it.
+type jsonAppender interface {
+	appendJSON(dst []byte) []byte
+}
+
 // writeJSON writes status and body, adding X-PM-ApiErrorCode for errors.
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
-		// Should never happen: every body is built from plain structs.
-		status = http.StatusInternalServerError
-		buf.Reset()
-		fmt.Fprintf(buf, `{"ErrorCode":%d,"Message":"simulator: encoding response failed"}`, codeServerError)
+	if a, ok := body.(jsonAppender); ok {
+		b := a.appendJSON(buf.AvailableBuffer())
+		b = append(b, '\n') // as json.Encoder ends every value
+		buf.Write(b)
+	} else {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
+			// Should never happen: every body is built from plain structs.
+			status = http.StatusInternalServerError
+			buf.Reset()
+			fmt.Fprintf(buf, `{"ErrorCode":%d,"Message":"simulator: encoding response failed"}`, codeServerError)
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

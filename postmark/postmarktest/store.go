@@ -27,7 +27,7 @@ type stored struct {
 	to, cc, bcc string
 	subject     string
 	tag         string
-	html, text  string
+	html, text  bodyRef
 	trackLinks  string
 	trackOpens  bool
 	inactive    uint64 // bit i: rcpts[i] was suppressed at acceptance
@@ -79,8 +79,16 @@ type store struct {
 	suppressed map[suppKey]suppression
 
 	bodyBudget int64
+	bodies     [][]byte // stored bodies, back to back in blocks of bodyBlock bytes
 	ids        *rand.Rand
 }
+
+// bodyBlock is the size of the blocks that hold stored bodies: one
+// allocation for hundreds of bodies, none of them a separate object.
+const bodyBlock = 1 << 20
+
+// bodyRef locates a stored body: n bytes at off in block.
+type bodyRef struct{ block, off, n uint32 }
 
 func newStore(seed uint64, bodyBudget int64) *store {
 	return &store{
@@ -181,16 +189,34 @@ func (st *store) add(p *prepared, now int64, delay time.Duration, inactive uint6
 	return idx
 }
 
-// keepBody spends the body budget; once it is gone bodies are truncated,
-// then dropped.
-func (st *store) keepBody(body string) string {
-	if int64(len(body)) <= st.bodyBudget {
-		st.bodyBudget -= int64(len(body))
-		return body
+// keepBody copies a body into the body blocks while the body budget
+// lasts; once it is gone bodies are truncated, then dropped.
+func (st *store) keepBody(body bodyText) bodyRef {
+	n := int64(body.len())
+	if n == 0 || st.bodyBudget == 0 {
+		return bodyRef{}
 	}
-	kept := body[:st.bodyBudget]
-	st.bodyBudget = 0
-	return strings.Clone(kept) // do not pin the whole request string
+	if n > st.bodyBudget {
+		n = st.bodyBudget
+	}
+	st.bodyBudget -= n
+	last := len(st.bodies) - 1
+	if last < 0 || int64(cap(st.bodies[last])-len(st.bodies[last])) < n {
+		st.bodies = append(st.bodies, make([]byte, 0, max(bodyBlock, n)))
+		last++
+	}
+	blk := st.bodies[last]
+	ref := bodyRef{block: uint32(last), off: uint32(len(blk)), n: uint32(n)}
+	st.bodies[last] = body.appendPrefix(blk, int(n))
+	return ref
+}
+
+// body returns a stored body.
+func (st *store) body(ref bodyRef) string {
+	if ref.n == 0 {
+		return ""
+	}
+	return string(st.bodies[ref.block][ref.off : ref.off+ref.n])
 }
 
 // lookupMeta returns the indexes of messages carrying key=value, oldest

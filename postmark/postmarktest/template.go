@@ -35,51 +35,51 @@ func (s *Server) findTemplate(id int64, alias string) (*Template, verdict) {
 
 // prepareTemplated validates a templated send, renders it and validates the
 // rendered message like a plain send.
-func (s *Server) prepareTemplated(m *wireTemplateMessage, memo *fromMemo) (prepared, verdict) {
-	p := prepared{
+func (s *Server) prepareTemplated(p *prepared, m *wireTemplateMessage, memo *fromMemo) verdict {
+	*p = prepared{
 		from: m.From, to: m.To, cc: m.Cc, bcc: m.Bcc, tag: m.Tag,
 		trackLinks: m.TrackLinks, meta: m.Metadata.pairs,
 	}
 	if m.TrackOpens != nil {
 		p.trackOpens = *m.TrackOpens
 	}
-	if v := s.checkStream(m.MessageStream, &p); v.code != codeOK {
-		return p, v
+	if v := s.checkStream(m.MessageStream, p); v.code != codeOK {
+		return v
 	}
 	t, v := s.findTemplate(m.TemplateId, m.TemplateAlias)
 	if v.code != codeOK {
-		return p, v
+		return v
 	}
 	model := bytes.TrimSpace(m.TemplateModel)
 	if len(model) == 0 || string(model) == "null" {
-		return p, fail(codeTemplateModelMissing, "The 'TemplateModel' field is required.")
+		return fail(codeTemplateModelMissing, "The 'TemplateModel' field is required.")
 	}
 	var data any
 	dec := json.NewDecoder(bytes.NewReader(model))
 	dec.UseNumber()
 	if err := dec.Decode(&data); err != nil {
-		return p, fail(codeInvalidJSON, "Received invalid JSON input.")
+		return fail(codeInvalidJSON, "Received invalid JSON input.")
 	}
 	if _, ok := data.(map[string]any); !ok {
-		return p, fail(codeInvalidField, "Invalid request field(s): TemplateModel.")
+		return fail(codeInvalidField, "Invalid request field(s): TemplateModel.")
 	}
 	p.subject = render(t.Subject, data, false)
-	p.html = render(t.HtmlBody, data, true)
-	p.text = render(t.TextBody, data, false)
-	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, &p, memo); v.code != codeOK {
-		return p, v
+	p.html = bodyText{s: render(t.HtmlBody, data, true)}
+	p.text = bodyText{s: render(t.TextBody, data, false)}
+	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, p, memo); v.code != codeOK {
+		return v
 	}
-	if v := checkRecipients(&p); v.code != codeOK {
-		return p, v
+	if v := checkRecipients(p); v.code != codeOK {
+		return v
 	}
 	if v := checkContent(p.subject, p.html, p.text); v.code != codeOK {
-		return p, v
+		return v
 	}
-	v = checkAttachments(m.Attachments, &p)
+	v = checkAttachments(m.Attachments, p)
 	if v.code == codeOK {
 		p.pack()
 	}
-	return p, v
+	return v
 }
 
 // render fills {{path}} and {{{path}}} placeholders from the model. In HTML

@@ -86,12 +86,29 @@ type prepared struct {
 	to, cc, bcc string
 	subject     string
 	tag         string
-	html, text  string
+	html, text  bodyText
 	trackOpens  bool
 	trackLinks  string
 	meta        []kv
 	rcpts       []recipient
 	attachments []string
+}
+
+// bodyText is a message body waiting to be stored: a string, or bytes of
+// the request's buffers (which are reused once the request is answered).
+type bodyText struct {
+	s string
+	b []byte
+}
+
+func (t bodyText) len() int { return len(t.s) + len(t.b) }
+
+// appendPrefix appends the first n bytes of the body to dst.
+func (t bodyText) appendPrefix(dst []byte, n int) []byte {
+	if t.b != nil {
+		return append(dst, t.b[:n]...)
+	}
+	return append(dst, t.s[:n]...)
 }
 
 // verdict is the outcome of validating or accepting one message.
@@ -106,17 +123,18 @@ func fail(code int, format string, args ...any) verdict {
 
 // prepare validates a plain send request against Postmark's rules and
 // returns the message to accept, or the ErrorCode it earns.
-func (s *Server) prepare(m *wireMessage, memo *fromMemo) (prepared, verdict) {
-	p := prepared{
+func (s *Server) prepare(p *prepared, m *wireMessage, memo *fromMemo) verdict {
+	*p = prepared{
 		from: m.From, to: m.To, cc: m.Cc, bcc: m.Bcc,
-		subject: m.Subject, tag: m.Tag, html: m.HtmlBody, text: m.TextBody,
+		subject: m.Subject, tag: m.Tag,
+		html: bodyText{m.HtmlBody, m.htmlRaw}, text: bodyText{m.TextBody, m.textRaw},
 		trackLinks: m.TrackLinks, meta: m.Metadata.pairs,
 	}
 	if m.TrackOpens != nil {
 		p.trackOpens = *m.TrackOpens
 	}
 	size := len(m.From) + len(m.To) + len(m.Cc) + len(m.Bcc) + len(m.Subject) + len(m.Tag) +
-		len(m.HtmlBody) + len(m.TextBody) + len(m.ReplyTo)
+		p.html.len() + p.text.len() + len(m.ReplyTo)
 	for _, a := range m.Attachments {
 		size += len(a.Name) + len(a.Content) + len(a.ContentType) + len(a.ContentID)
 	}
@@ -124,25 +142,25 @@ func (s *Server) prepare(m *wireMessage, memo *fromMemo) (prepared, verdict) {
 		size += len(h.Name) + len(h.Value)
 	}
 	if size > maxMessageBytes {
-		return p, fail(codeTooLarge, "Message exceeds the 10 MB size limit.")
+		return fail(codeTooLarge, "Message exceeds the 10 MB size limit.")
 	}
-	if v := s.checkStream(m.MessageStream, &p); v.code != codeOK {
-		return p, v
+	if v := s.checkStream(m.MessageStream, p); v.code != codeOK {
+		return v
 	}
-	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, &p, memo); v.code != codeOK {
-		return p, v
+	if v := checkCommon(m.From, m.ReplyTo, m.Tag, m.TrackLinks, m.Headers, &m.Metadata, p, memo); v.code != codeOK {
+		return v
 	}
-	if v := checkRecipients(&p); v.code != codeOK {
-		return p, v
+	if v := checkRecipients(p); v.code != codeOK {
+		return v
 	}
 	if v := checkContent(p.subject, p.html, p.text); v.code != codeOK {
-		return p, v
+		return v
 	}
-	v := checkAttachments(m.Attachments, &p)
-	if v.code == codeOK {
+	v := checkAttachments(m.Attachments, p)
+	if v.code == codeOK && !m.packed {
 		p.pack()
 	}
-	return p, v
+	return v
 }
 
 // checkStream resolves the MessageStream (default "outbound").
@@ -241,11 +259,11 @@ func checkRecipients(p *prepared) verdict {
 }
 
 // checkContent validates the subject and bodies of a (rendered) message.
-func checkContent(subject, html, text string) verdict {
+func checkContent(subject string, html, text bodyText) verdict {
 	if utf16Len(subject) > maxSubjectLen {
 		return fail(codeInvalidRequest, "The 'Subject' field is too long: at most %d characters are allowed.", maxSubjectLen)
 	}
-	if html == "" && text == "" {
+	if html.len() == 0 && text.len() == 0 {
 		return fail(codeInvalidRequest, "Provide either email TextBody or HtmlBody or both.")
 	}
 	return verdict{}

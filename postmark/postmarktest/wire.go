@@ -45,6 +45,13 @@ type wireMessage struct {
 	Metadata      metadata
 	Attachments   []wireAttachment
 	MessageStream string
+
+	// Set by the fast decoder only (encoding/json ignores unexported
+	// fields): the bodies as bytes of the request buffers, which HtmlBody
+	// and TextBody then leave empty, and whether the short fields already
+	// share one allocation.
+	htmlRaw, textRaw []byte
+	packed           bool
 }
 
 // wireTemplateMessage is the body of POST /email/withTemplate and an item
