@@ -145,7 +145,7 @@ func (bn *Bounce) UnmarshalJSON(b []byte) error {
 //
 // See https://postmarkapp.com/developer/api/bounce-api#bounces
 func (c *Client) ListBounces(ctx context.Context, s BounceSearch) (*BounceList, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, "bounces", s.query(), nil)
+	req, err := c.newRequest(ctx, http.MethodGet, "bounces", s.query())
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (c *Client) ListBounces(ctx context.Context, s BounceSearch) (*BounceList, 
 //
 // See https://postmarkapp.com/developer/api/bounce-api#single-bounce
 func (c *Client) GetBounce(ctx context.Context, id int64) (*Bounce, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, "bounces/"+strconv.FormatInt(id, 10), nil, nil)
+	req, err := c.newRequest(ctx, http.MethodGet, "bounces/"+strconv.FormatInt(id, 10), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (c *Client) DumpSuppressions(ctx context.Context, stream string, s Suppress
 	if err != nil {
 		return nil, err
 	}
-	req, err := c.newRequest(ctx, http.MethodGet, "message-streams/"+seg+"/suppressions/dump", s.query(), nil)
+	req, err := c.newRequest(ctx, http.MethodGet, "message-streams/"+seg+"/suppressions/dump", s.query())
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package postmark
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -204,24 +203,14 @@ func pathSegment(what, s string) (string, error) {
 	return url.PathEscape(s), nil
 }
 
-// newRequest builds a request for ref (relative to the base URL) with the
-// standard headers. body, when not nil, is encoded as JSON.
-func (c *Client) newRequest(ctx context.Context, method, ref string, query url.Values, body any) (*http.Request, error) {
+// newRequest builds a bodiless request for ref (relative to the base URL)
+// with the standard headers.
+func (c *Client) newRequest(ctx context.Context, method, ref string, query url.Values) (*http.Request, error) {
 	u, err := c.endpoint(ref, query)
 	if err != nil {
 		return nil, &requestError{method: method, path: "/" + ref, err: err}
 	}
-	var rdr io.Reader
-	if body != nil {
-		buf := new(bytes.Buffer)
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false) // bodies are HTML; keep them readable and small
-		if err := enc.Encode(body); err != nil {
-			return nil, &requestError{method: method, path: u.EscapedPath(), err: fmt.Errorf("encoding request body: %w", err)}
-		}
-		rdr = bytes.NewReader(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rdr)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return nil, &requestError{method: method, path: u.EscapedPath(), err: err}
 	}
@@ -233,6 +222,28 @@ func (c *Client) newRequest(ctx context.Context, method, ref string, query url.V
 	h.Set("User-Agent", c.userAgent)
 	h.Set("X-Postmark-Server-Token", c.token)
 	return req, nil
+}
+
+// newBodyRequest is newRequest with a JSON body that encode appends to the
+// slice it is given (see encode.go). The body has a known length, so it is
+// not chunked, and it can be reread (GetBody) when the transport retries
+// on a stale connection. The caller must release the returned body once
+// it has finished with the request (after do returns).
+func (c *Client) newBodyRequest(ctx context.Context, method, ref string, encode func([]byte) ([]byte, error)) (*http.Request, *requestBody, error) {
+	req, err := c.newRequest(ctx, method, ref, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := newRequestBody(encode)
+	if err != nil {
+		body.release()
+		return nil, nil, &requestError{method: method, path: req.URL.EscapedPath(), err: fmt.Errorf("encoding request body: %w", err)}
+	}
+	// should never fail: body holds the caller's reference until release.
+	req.Body, _ = body.reader()
+	req.GetBody = body.reader
+	req.ContentLength = int64(len(body.b))
+	return req, body, nil
 }
 
 // do sends req, checks the response and decodes a 2xx body into v (unless

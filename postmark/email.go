@@ -27,6 +27,8 @@ type Attachment struct {
 // with exactly the documented fields. From and To are always sent; every
 // other field is left out when empty. TrackOpens is a pointer so that an
 // explicit false can be sent (it overrides nothing server-side when nil).
+// The JSON tags document the wire form; appendMessage (encode.go) writes
+// it, so a new field must be added there as well.
 //
 // See https://postmarkapp.com/developer/api/email-api
 type Message struct {
@@ -52,6 +54,7 @@ type Message struct {
 // of 0 is left out). TemplateModel is sent as given and must be a JSON
 // object; nil leaves it out, which Postmark rejects (ErrorCode 1120).
 // InlineCSS is sent as "InlineCss"; nil means Postmark's default (true).
+// As with Message, appendTemplatedMessage (encode.go) writes the JSON.
 //
 // See https://postmarkapp.com/developer/api/templates-api#email-with-template
 type TemplatedMessage struct {
@@ -115,7 +118,9 @@ func (r *SendResult) UnmarshalJSON(b []byte) error {
 //
 // See https://postmarkapp.com/developer/api/email-api#send-a-single-email
 func (c *Client) SendEmail(ctx context.Context, m Message) (SendResult, error) {
-	return c.sendOne(ctx, "email", m)
+	return c.sendOne(ctx, "email", func(b []byte) ([]byte, error) {
+		return appendMessage(b, &m), nil
+	})
 }
 
 // SendWithTemplate sends one message rendered from a server-side template
@@ -123,7 +128,9 @@ func (c *Client) SendEmail(ctx context.Context, m Message) (SendResult, error) {
 //
 // See https://postmarkapp.com/developer/api/templates-api#email-with-template
 func (c *Client) SendWithTemplate(ctx context.Context, m TemplatedMessage) (SendResult, error) {
-	return c.sendOne(ctx, "email/withTemplate", m)
+	return c.sendOne(ctx, "email/withTemplate", func(b []byte) ([]byte, error) {
+		return appendTemplatedMessage(b, &m)
+	})
 }
 
 // SendBatch sends up to 500 messages in one request (POST /email/batch,
@@ -139,7 +146,9 @@ func (c *Client) SendBatch(ctx context.Context, ms []Message) ([]SendResult, err
 	if len(ms) == 0 {
 		return []SendResult{}, nil
 	}
-	return c.sendMany(ctx, "email/batch", ms, len(ms))
+	return c.sendMany(ctx, "email/batch", len(ms), func(b []byte) ([]byte, error) {
+		return appendMessages(b, ms), nil
+	})
 }
 
 // SendBatchWithTemplates sends up to 500 templated messages in one request
@@ -151,15 +160,17 @@ func (c *Client) SendBatchWithTemplates(ctx context.Context, ms []TemplatedMessa
 	if len(ms) == 0 {
 		return []SendResult{}, nil
 	}
-	body := struct{ Messages []TemplatedMessage }{ms}
-	return c.sendMany(ctx, "email/batchWithTemplates", body, len(ms))
+	return c.sendMany(ctx, "email/batchWithTemplates", len(ms), func(b []byte) ([]byte, error) {
+		return appendTemplatedBatch(b, ms)
+	})
 }
 
-func (c *Client) sendOne(ctx context.Context, ref string, body any) (SendResult, error) {
-	req, err := c.newRequest(ctx, http.MethodPost, ref, nil, body)
+func (c *Client) sendOne(ctx context.Context, ref string, encode func([]byte) ([]byte, error)) (SendResult, error) {
+	req, body, err := c.newBodyRequest(ctx, http.MethodPost, ref, encode)
 	if err != nil {
 		return SendResult{}, err
 	}
+	defer body.release()
 	var res SendResult
 	if _, err := c.do(req, &res); err != nil {
 		return SendResult{}, err
@@ -167,11 +178,12 @@ func (c *Client) sendOne(ctx context.Context, ref string, body any) (SendResult,
 	return res, nil
 }
 
-func (c *Client) sendMany(ctx context.Context, ref string, body any, n int) ([]SendResult, error) {
-	req, err := c.newRequest(ctx, http.MethodPost, ref, nil, body)
+func (c *Client) sendMany(ctx context.Context, ref string, n int, encode func([]byte) ([]byte, error)) ([]SendResult, error) {
+	req, body, err := c.newBodyRequest(ctx, http.MethodPost, ref, encode)
 	if err != nil {
 		return nil, err
 	}
+	defer body.release()
 	var res []SendResult
 	status, err := c.do(req, &res)
 	if err != nil {

@@ -246,7 +246,7 @@ func (e *MessageEvent) UnmarshalJSON(b []byte) error {
 //
 // See https://postmarkapp.com/developer/api/messages-api#outbound-message-search
 func (c *Client) ListOutboundMessages(ctx context.Context, s OutboundSearch) (*OutboundList, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, "messages/outbound", s.query(), nil)
+	req, err := c.newRequest(ctx, http.MethodGet, "messages/outbound", s.query())
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (c *Client) GetOutboundMessageDetails(ctx context.Context, id string) (*Mes
 	if err != nil {
 		return nil, err
 	}
-	req, err := c.newRequest(ctx, http.MethodGet, "messages/outbound/"+seg+"/details", nil, nil)
+	req, err := c.newRequest(ctx, http.MethodGet, "messages/outbound/"+seg+"/details", nil)
 	if err != nil {
 		return nil, err
 	}
