@@ -12,7 +12,7 @@ import (
 	"github.com/postform/postform/postmark"
 	"github.com/postform/postform/postmark/postmarktest"
 	"github.com/postform/postform/runner"
-	"github.com/postform/postform/state/sqlitestate"
+	"github.com/postform/postform/state/pebblestate"
 )
 
 func TestExamples(t *testing.T) {
@@ -69,7 +69,7 @@ func TestExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := sqlitestate.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), sqlitestate.Options{Target: "simulator"})
+			st, err := pebblestate.Open(context.Background(), filepath.Join(t.TempDir(), "state"), pebblestate.Options{Target: "simulator"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 	"github.com/postform/postform/postmark"
 	"github.com/postform/postform/postmark/postmarktest"
 	"github.com/postform/postform/state"
-	"github.com/postform/postform/state/sqlitestate"
+	"github.com/postform/postform/state/pebblestate"
 )
 
 // recipientsCSV returns a CSV of n recipients r0000@example.com, ….
@@ -82,7 +82,7 @@ func newFixture(t *testing.T, n, parallelism, batchSize int, simOpts postmarktes
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlitestate.Open(context.Background(), t.TempDir()+"/state.db", sqlitestate.Options{Target: "simulator", Synchronous: sqlitestate.SyncNormal})
+	st, err := pebblestate.Open(context.Background(), t.TempDir()+"/state", pebblestate.Options{Target: "simulator"})
 	if err != nil {
 		t.Fatal(err)
 	}

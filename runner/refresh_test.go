@@ -15,7 +15,7 @@ import (
 	"github.com/postform/postform/postmark"
 	"github.com/postform/postform/postmark/postmarktest"
 	"github.com/postform/postform/state"
-	"github.com/postform/postform/state/sqlitestate"
+	"github.com/postform/postform/state/pebblestate"
 )
 
 // testClock is a virtual clock shared by the simulator and the refresh:
@@ -45,7 +45,7 @@ func (c *testClock) Advance(d time.Duration) {
 type refreshEnv struct {
 	sim   *postmarktest.Server
 	pm    *postmark.Client
-	st    *sqlitestate.Store
+	st    *pebblestate.Store
 	clock *testClock
 	sent  int // messages sent so far: numbers the next message's address
 }
@@ -69,7 +69,7 @@ func newRefreshEnv(t *testing.T, opts postmarktest.Options) *refreshEnv {
 		t.Fatal(err)
 	}
 	e.pm = pm
-	st, err := sqlitestate.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), sqlitestate.Options{Target: "simulator", Synchronous: sqlitestate.SyncNormal})
+	st, err := pebblestate.Open(context.Background(), filepath.Join(t.TempDir(), "state"), pebblestate.Options{Target: "simulator"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@
 // batch.digest["ann@example.com"]) plus a small meta record with the
 // store's lineage (random at creation) and serial (incremented by every
 // write transaction). The embedded implementation lives in
-// state/sqlitestate; a shared backend (PostgreSQL, several cron hosts)
+// state/pebblestate; a shared backend (PostgreSQL, several cron hosts)
 // would be a second implementation that passes the same conformance suite
 // (state/statetest).
 package state

@@ -26,7 +26,7 @@ import (
 	"github.com/postform/postform/postmark/postmarktest"
 	"github.com/postform/postform/state"
 	"github.com/postform/postform/state/lockfile"
-	"github.com/postform/postform/state/sqlitestate"
+	"github.com/postform/postform/state/pebblestate"
 )
 
 // meta is what every command shares: the working directory, environment
@@ -129,7 +129,7 @@ var unsafePath = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (m *meta) resolveTarget(ev *config.Evaluated, simulate bool) (*target, error) {
 	base := filepath.Join(m.dir, ".postform")
 	if simulate {
-		return &target{name: "simulator", statePath: filepath.Join(base, "simulate", "state.db"), lockPath: filepath.Join(base, "simulate", "state.lock")}, nil
+		return &target{name: "simulator", statePath: filepath.Join(base, "simulate", "state"), lockPath: filepath.Join(base, "simulate", "state.lock")}, nil
 	}
 	t := &target{baseURL: postmark.DefaultBaseURL}
 	if ev != nil {
@@ -146,11 +146,11 @@ func (m *meta) resolveTarget(ev *config.Evaluated, simulate bool) (*target, erro
 	}
 	t.name = strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/")
 	if t.name == strings.TrimSuffix(postmark.DefaultBaseURL, "/") {
-		t.statePath = filepath.Join(base, "state.db")
+		t.statePath = filepath.Join(base, "state")
 		t.lockPath = filepath.Join(base, "state.lock")
 	} else {
 		dir := filepath.Join(base, "targets", strings.Trim(unsafePath.ReplaceAllString(u.Host+u.Path, "_"), "_"))
-		t.statePath = filepath.Join(dir, "state.db")
+		t.statePath = filepath.Join(dir, "state")
 		t.lockPath = filepath.Join(dir, "state.lock")
 	}
 	return t, nil
@@ -201,7 +201,19 @@ func (m *meta) openState(ctx context.Context, t *target, create bool) (state.Sto
 	if !create && !t.stateExists() {
 		return nil, nil
 	}
-	return sqlitestate.Open(ctx, t.statePath, sqlitestate.Options{Target: t.name})
+	st, err := pebblestate.Open(ctx, t.statePath, pebblestate.Options{Target: t.name})
+	if errors.Is(err, pebblestate.ErrInUse) {
+		// Name the holder when the run lock records one: the state is
+		// open in the process that holds the lock.
+		if info, ierr := lockfile.ReadInfo(t.lockPath); ierr == nil {
+			return nil, &lockfile.LockError{Holder: info, Path: t.lockPath}
+		}
+		return nil, fmt.Errorf("state %s is in use by another postform process; run this again when it has finished", t.statePath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // lock takes the whole-run lock beside the state.

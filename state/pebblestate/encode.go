@@ -1,0 +1,315 @@
+package pebblestate
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/postform/postform/state"
+)
+
+// Keys. Every key starts with one byte naming its kind, so that each kind
+// is one contiguous, ordered range:
+//
+//	'm' name                      meta values (lineage, target, serial, …)
+//	'r' address                   a record (value: encodeRecord)
+//	'u' address                   an unsettled record (value: its status)
+//	'o' address                   a record whose delivery is open (value: the delivery)
+//	'i' id (8 bytes, big-endian)  an intent: records announced as sending
+//	's' stream 0x00 email         a suppression (value: encodeSuppression)
+//
+// Addresses and emails compare as bytes, which is the order Page promises
+// (Go's string order).
+//
+// The two indexes hold only the records someone looks for: unsettled ones
+// (sending, uncertain, unsent) for apply, open deliveries (pending,
+// transient) for refresh. Each is keyed by the address alone, so a write
+// never needs to read the record it replaces to find its old index entry:
+// it sets the entry when the new record belongs in the index and deletes it
+// blindly otherwise.
+const (
+	kindMeta        = 'm'
+	kindRecord      = 'r'
+	kindUnsettled   = 'u'
+	kindOpen        = 'o'
+	kindIntent      = 'i'
+	kindSuppression = 's'
+)
+
+func recordKey(address string) []byte {
+	return append([]byte{kindRecord}, address...)
+}
+
+// indexKey is the key of address in the index of kind (kindUnsettled or
+// kindOpen).
+func indexKey(kind byte, address string) []byte {
+	return append([]byte{kind}, address...)
+}
+
+func intentKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{kindIntent}, id)
+}
+
+func suppressionKey(stream, email string) []byte {
+	k := make([]byte, 0, 2+len(stream)+len(email))
+	k = append(k, kindSuppression)
+	k = append(k, stream...)
+	k = append(k, 0)
+	return append(k, email...)
+}
+
+func metaKey(name string) []byte {
+	return append([]byte{kindMeta}, name...)
+}
+
+// prefixEnd returns the smallest key greater than every key starting with
+// prefix (prefix is never all 0xff here).
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// unsettled and open are the statuses and deliveries that have an index.
+var (
+	unsettled = map[state.Status]bool{state.StatusSending: true, state.StatusUncertain: true, state.StatusUnsent: true}
+	open      = map[state.Delivery]bool{state.DeliveryPending: true, state.DeliveryTransient: true}
+)
+
+// encodeTime turns t into UTC Unix nanoseconds, with the zero time as 0.
+// Instants outside what int64 nanoseconds can hold are refused instead of
+// silently wrapping.
+func encodeTime(t time.Time) (int64, error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	if y := t.UTC().Year(); y < 1678 || y > 2261 {
+		return 0, fmt.Errorf("time %s is out of the storable range (years 1678 to 2261)", t.Format(time.RFC3339))
+	}
+	return t.UnixNano(), nil
+}
+
+// decodeTime is the inverse of encodeTime; non-zero times come back in UTC.
+func decodeTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// checkRecord validates what encodeRecord cannot store.
+func checkRecord(r *state.Record) error {
+	if r.Address == "" {
+		return errors.New("record with an empty address")
+	}
+	for _, t := range [...]time.Time{r.SubmittedAt, r.FirstAttemptAt, r.LastAttemptAt, r.DeliveredAt, r.LastEventAt, r.CheckedAt} {
+		if _, err := encodeTime(t); err != nil {
+			return fmt.Errorf("%s: %w", r.Address, err)
+		}
+	}
+	return nil
+}
+
+// recordFormat is the first byte of every encoded record. A reader refuses
+// a format it does not know.
+const recordFormat = 1
+
+// encodeRecord appends r (checked by checkRecord) to dst in a compact
+// binary form: the format byte, then every field but the address in
+// declaration order, strings as a uvarint length and bytes, integers and
+// times (Unix nanoseconds, 0 for the zero time) as varints.
+func encodeRecord(dst []byte, r *state.Record) []byte {
+	str := func(s string) {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	num := func(n int64) { dst = binary.AppendVarint(dst, n) }
+	tim := func(t time.Time) {
+		n, _ := encodeTime(t) // checked by checkRecord
+		num(n)
+	}
+	dst = append(dst, recordFormat)
+	str(r.Batch)
+	str(r.Key)
+	str(r.Recipients)
+	str(r.Stream)
+	str(r.Tag)
+	str(r.Digest)
+	str(r.PFID)
+	str(string(r.Status))
+	str(r.MessageID)
+	tim(r.SubmittedAt)
+	tim(r.FirstAttemptAt)
+	tim(r.LastAttemptAt)
+	num(int64(r.Attempts))
+	num(int64(r.ErrorCode))
+	str(r.ErrorMessage)
+	str(string(r.Delivery))
+	str(r.BounceType)
+	num(r.BounceID)
+	inactive := int64(0)
+	if r.Inactive {
+		inactive = 1
+	}
+	num(inactive)
+	tim(r.DeliveredAt)
+	tim(r.LastEventAt)
+	tim(r.CheckedAt)
+	num(int64(r.Duplicates))
+	return dst
+}
+
+// errCorrupt is wrapped by every decoding failure.
+var errCorrupt = errors.New("damaged value")
+
+// decoder reads the fields encodeRecord wrote, remembering the first
+// failure.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) str() string {
+	if d.err != nil {
+		return ""
+	}
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 || n > uint64(len(d.b)-k) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := string(d.b[k : k+int(n)])
+	d.b = d.b[k+int(n):]
+	return s
+}
+
+func (d *decoder) num() int64 {
+	if d.err != nil {
+		return 0
+	}
+	n, k := binary.Varint(d.b)
+	if k <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[k:]
+	return n
+}
+
+func (d *decoder) tim() time.Time { return decodeTime(d.num()) }
+
+// decodeRecord is the inverse of encodeRecord; address is the record's key.
+func decodeRecord(address string, b []byte) (state.Record, error) {
+	if len(b) == 0 || b[0] != recordFormat {
+		return state.Record{}, fmt.Errorf("record %s: %w (unknown format)", address, errCorrupt)
+	}
+	d := decoder{b: b[1:]}
+	r := state.Record{Address: address}
+	r.Batch = d.str()
+	r.Key = d.str()
+	r.Recipients = d.str()
+	r.Stream = d.str()
+	r.Tag = d.str()
+	r.Digest = d.str()
+	r.PFID = d.str()
+	r.Status = state.Status(d.str())
+	r.MessageID = d.str()
+	r.SubmittedAt = d.tim()
+	r.FirstAttemptAt = d.tim()
+	r.LastAttemptAt = d.tim()
+	r.Attempts = int(d.num())
+	r.ErrorCode = int(d.num())
+	r.ErrorMessage = d.str()
+	r.Delivery = state.Delivery(d.str())
+	r.BounceType = d.str()
+	r.BounceID = d.num()
+	r.Inactive = d.num() != 0
+	r.DeliveredAt = d.tim()
+	r.LastEventAt = d.tim()
+	r.CheckedAt = d.tim()
+	r.Duplicates = int(d.num())
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errCorrupt
+	}
+	if d.err != nil {
+		return state.Record{}, fmt.Errorf("record %s: %w", address, d.err)
+	}
+	return r, nil
+}
+
+// encodeIntent encodes records announced as sending: a count, then each
+// address followed by its encoded record.
+func encodeIntent(recs []state.Record) []byte {
+	dst := make([]byte, 0, 256*len(recs))
+	dst = binary.AppendUvarint(dst, uint64(len(recs)))
+	for i := range recs {
+		dst = binary.AppendUvarint(dst, uint64(len(recs[i].Address)))
+		dst = append(dst, recs[i].Address...)
+		rec := encodeRecord(nil, &recs[i])
+		dst = binary.AppendUvarint(dst, uint64(len(rec)))
+		dst = append(dst, rec...)
+	}
+	return dst
+}
+
+// decodeIntent is the inverse of encodeIntent.
+func decodeIntent(b []byte) ([]state.Record, error) {
+	d := decoder{b: b}
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, errCorrupt
+	}
+	d.b = d.b[k:]
+	recs := make([]state.Record, 0, n)
+	for range n {
+		addr := d.str()
+		raw := d.str()
+		if d.err != nil {
+			return nil, d.err
+		}
+		r, err := decodeRecord(addr, []byte(raw))
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+	if len(d.b) != 0 {
+		return nil, errCorrupt
+	}
+	return recs, nil
+}
+
+// encodeSuppression and decodeSuppression store the fields of a
+// suppression that its key does not hold.
+func encodeSuppression(x *state.Suppression, at int64) []byte {
+	dst := []byte{recordFormat}
+	dst = binary.AppendUvarint(dst, uint64(len(x.Reason)))
+	dst = append(dst, x.Reason...)
+	dst = binary.AppendUvarint(dst, uint64(len(x.MessageID)))
+	dst = append(dst, x.MessageID...)
+	return binary.AppendVarint(dst, at)
+}
+
+func decodeSuppression(stream, email string, b []byte) (state.Suppression, error) {
+	if len(b) == 0 || b[0] != recordFormat {
+		return state.Suppression{}, fmt.Errorf("suppression %s: %w", email, errCorrupt)
+	}
+	d := decoder{b: b[1:]}
+	x := state.Suppression{Email: email, Stream: stream}
+	x.Reason = d.str()
+	x.MessageID = d.str()
+	x.At = d.tim()
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errCorrupt
+	}
+	if d.err != nil {
+		return state.Suppression{}, fmt.Errorf("suppression %s: %w", email, d.err)
+	}
+	return x, nil
+}
