@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -95,11 +98,14 @@ type renderer struct {
 
 // csvRow locates the data row of the message being rendered.
 type csvRow struct {
-	reader *csv.Reader
 	src    *csvSource
 	record []string
 	rng    hcl.Range
+	fields []fieldPos // where each field starts
 }
+
+// fieldPos is the line and column (1-based) where a field starts.
+type fieldPos struct{ line, column int }
 
 func (b *Batch) newRenderer() *renderer {
 	ctx := b.s.global.NewChild()
@@ -214,7 +220,148 @@ func (r *renderer) streamCSV(yield func(*Message, hcl.Diagnostics) bool) {
 
 // streamCSVWith is streamCSV with a hook to adjust the duplicate-key set,
 // for tests.
+//
+// Rows are read, filtered and keyed in order on one goroutine; rendering,
+// the bulk of the work, is spread over renderWorkers goroutines, each with
+// its own renderer; messages are yielded in row order, and duplicate keys
+// are detected in that order too. With one worker everything happens on
+// the calling goroutine.
 func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.Diagnostics) bool) {
+	// The key set recomputes earlier keys with a renderer of its own, so
+	// that it never disturbs a row being read or rendered.
+	seen := newKeySet(r.b.newRenderer().keyAt)
+	if adjust != nil {
+		adjust(seen)
+	}
+	emit := func(it *csvItem) bool {
+		if it.render {
+			if first, dup := seen.add(it.key, it.ref); dup {
+				it.diags = append(it.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate for_each key",
+					Detail:   fmt.Sprintf("%s: row %d of %s produces the key %s, which row %d already produced. Keys identify messages across runs, so each must be unique: key on a unique column, or filter the duplicates out with the for expression's if clause.", it.msg.Address, it.ref.line, r.b.csv.path, hclQuote(it.key), first.line),
+					Subject:  it.row.rng.Ptr(),
+				})
+			}
+		}
+		return yield(it.msg, it.diags)
+	}
+	workers := renderWorkers()
+	if workers <= 1 {
+		r.readRows(func(it *csvItem) bool {
+			if it.render {
+				r.renderItem(it)
+			}
+			return emit(it)
+		})
+		return
+	}
+
+	// chunk is a run of consecutive rows, rendered by one worker.
+	type chunk struct {
+		items []*csvItem
+		done  chan struct{}
+	}
+	const chunkRows = 128
+	stop := make(chan struct{})
+	order := make(chan *chunk, 2*workers) // chunks in row order, for the collector
+	work := make(chan *chunk, 2*workers)  // the same chunks, for the workers
+	var wg sync.WaitGroup
+	wg.Add(1 + workers)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		defer close(order)
+		c := &chunk{done: make(chan struct{})}
+		send := func() bool {
+			select {
+			case order <- c:
+			case <-stop:
+				return false
+			}
+			select {
+			case work <- c:
+			case <-stop:
+				return false
+			}
+			c = &chunk{done: make(chan struct{}), items: make([]*csvItem, 0, chunkRows)}
+			return true
+		}
+		r.readRows(func(it *csvItem) bool {
+			c.items = append(c.items, it)
+			return len(c.items) < chunkRows || send()
+		})
+		if len(c.items) > 0 {
+			send()
+		}
+	}()
+	for range workers {
+		wr := r.b.newRenderer()
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				select {
+				case <-stop:
+				default:
+					for _, it := range c.items {
+						if it.render {
+							wr.renderItem(it)
+						}
+					}
+				}
+				close(c.done)
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer close(stop)
+	for c := range order {
+		<-c.done
+		for _, it := range c.items {
+			if !emit(it) {
+				return
+			}
+		}
+	}
+}
+
+// renderWorkers is the number of goroutines that render a data file's
+// messages: one per processor, at most 4.
+func renderWorkers() int {
+	return min(runtime.GOMAXPROCS(0), 4)
+}
+
+// csvItem is one row of a data file on its way to a message. A row to
+// render has render set and carries what rendering needs; a row that failed
+// before rendering (bad CSV, a failing for expression) carries its message
+// and diagnostics already.
+type csvItem struct {
+	render bool
+	key    string
+	value  cty.Value // the for expression's value, or cty.NilVal for the row itself
+	record []string
+	index  int
+	ref    rowRef
+	row    csvRow
+
+	msg   *Message
+	diags hcl.Diagnostics
+}
+
+// renderItem renders it with r.
+func (r *renderer) renderItem(it *csvItem) {
+	r.env.key, r.env.value, r.env.record = "", it.value, it.record
+	r.index, r.iterSet, r.eachSet = it.index, false, false
+	r.row = &it.row
+	it.msg, it.diags = r.render(it.key, &it.row)
+	r.row = nil
+}
+
+// readRows reads the data file in order, evaluates each row's for
+// expression (condition, key and value) and passes the rows to emit until
+// it returns false or the file ends. An unreadable file ends with an item
+// for the row where reading stopped.
+func (r *renderer) readRows(emit func(*csvItem) bool) {
 	cs := r.b.csv
 	fe := cs.forExpr
 	rd := csv.NewReader(bytes.NewReader(cs.src))
@@ -223,17 +370,12 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 	if _, err := rd.Read(); err != nil {
 		return // should never happen because prepareCSV read the header
 	}
-	seen := newKeySet(r.keyAt)
-	if adjust != nil {
-		adjust(seen)
-	}
-	row := &csvRow{reader: rd, src: cs}
-	rowErr := func(rng hcl.Range, diags hcl.Diagnostics) bool {
+	rowErr := func(rng hcl.Range, diags hcl.Diagnostics) *csvItem {
 		m := &Message{Address: address(r.b.Name, "", false), Batch: r.b.Name, Range: rng, MessageStream: r.b.Stream}
 		for _, d := range diags {
 			d.Detail = fmt.Sprintf("%s row %d: %s", cs.path, rng.Start.Line, d.Detail)
 		}
-		return yield(m, diags)
+		return &csvItem{msg: m, diags: diags}
 	}
 	for index := 0; ; index++ {
 		start := rd.InputOffset()
@@ -256,17 +398,16 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 			}
 			rng := hcl.Range{Filename: cs.path, Start: hcl.Pos{Line: line, Column: 1, Byte: int(start)}, End: hcl.Pos{Line: line, Column: int(end-start) + 1, Byte: int(end)}}
 			if pe != nil && errors.Is(pe.Err, csv.ErrFieldCount) {
-				if !rowErr(rng, hcl.Diagnostics{errorDiag("Invalid data row", fmt.Sprintf("the row has %d fields but the header names %d columns. Quote fields that contain commas.", len(record), len(cs.header)), rng.Ptr())}) {
+				if !emit(rowErr(rng, hcl.Diagnostics{errorDiag("Invalid data row", fmt.Sprintf("the row has %d fields but the header names %d columns. Quote fields that contain commas.", len(record), len(cs.header)), rng.Ptr())})) {
 					return
 				}
 				continue
 			}
-			rowErr(rng, hcl.Diagnostics{errorDiag("Invalid data file", fmt.Sprintf("the file is not valid CSV (%s), so reading stopped here. Fix the quoting of this row.", err), rng.Ptr())})
+			emit(rowErr(rng, hcl.Diagnostics{errorDiag("Invalid data file", fmt.Sprintf("the file is not valid CSV (%s), so reading stopped here. Fix the quoting of this row.", err), rng.Ptr())}))
 			return
 		}
 		line, _ := rd.FieldPos(0)
-		row.record = record
-		row.rng = hcl.Range{Filename: cs.path, Start: hcl.Pos{Line: line, Column: 1, Byte: int(start)}, End: hcl.Pos{Line: line, Column: int(end-start) + 1, Byte: int(end)}}
+		rng := hcl.Range{Filename: cs.path, Start: hcl.Pos{Line: line, Column: 1, Byte: int(start)}, End: hcl.Pos{Line: line, Column: int(end-start) + 1, Byte: int(end)}}
 
 		r.env.key, r.env.value, r.env.record = "", cty.NilVal, record
 		r.index, r.iterSet, r.eachSet = index, false, false
@@ -281,7 +422,7 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 				}
 			}
 			if diags.HasErrors() {
-				if !rowErr(row.rng, diags) {
+				if !emit(rowErr(rng, diags)) {
 					return
 				}
 				continue
@@ -301,30 +442,35 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 				key = conv.AsString()
 			}
 		}
+		value := cty.NilVal
 		if !cs.valueIsRow {
-			value, moreDiags := r.evalIter(cs.value)
+			v, moreDiags := r.evalIter(cs.value)
 			diags = append(diags, moreDiags...)
-			r.env.value = value
+			value = v
 		}
 		if diags.HasErrors() {
-			if !rowErr(row.rng, diags) {
+			if !emit(rowErr(rng, diags)) {
 				return
 			}
 			continue
 		}
-
-		r.row = row
-		m, msgDiags := r.render(key, row)
-		r.row = nil
-		if first, dup := seen.add(key, rowRef{off: start, line: int32(line), index: int32(index)}); dup {
-			msgDiags = append(msgDiags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Duplicate for_each key",
-				Detail:   fmt.Sprintf("%s: row %d of %s produces the key %s, which row %d already produced. Keys identify messages across runs, so each must be unique: key on a unique column, or filter the duplicates out with the for expression's if clause.", m.Address, line, cs.path, hclQuote(key), first.line),
-				Subject:  row.rng.Ptr(),
-			})
+		// The reader reuses its record slice (the strings are new for
+		// every row), and field positions are only known while the row
+		// is current: keep copies.
+		it := &csvItem{
+			render: true,
+			key:    key,
+			value:  value,
+			record: slices.Clone(record),
+			index:  index,
+			ref:    rowRef{off: start, line: int32(line), index: int32(index)},
+			row:    csvRow{src: cs, rng: rng, fields: make([]fieldPos, len(record))},
 		}
-		if !yield(m, msgDiags) {
+		it.row.record = it.record
+		for i := range record {
+			it.row.fields[i].line, it.row.fields[i].column = rd.FieldPos(i)
+		}
+		if !emit(it) {
 			return
 		}
 	}
@@ -332,7 +478,7 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 
 // fieldRange returns the source range of column col in the current row.
 func (row *csvRow) fieldRange(col int) hcl.Range {
-	line, column := row.reader.FieldPos(col)
+	line, column := row.fields[col].line, row.fields[col].column
 	if line != row.rng.Start.Line {
 		return row.rng // a quoted field spanning lines: point at the row
 	}
