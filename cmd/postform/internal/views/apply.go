@@ -231,15 +231,13 @@ func (v *ApplyJSON) PlanDone(runner.PlanSummary) {}
 
 // MessageResult emits message_result.
 func (v *ApplyJSON) MessageResult(r runner.MessageResult) {
-	m := map[string]any{"address": v.red(r.Address), "outcome": string(r.Outcome), "attempts": r.Attempts}
-	if r.MessageID != "" {
-		m["message_id"] = r.MessageID
-	}
+	ev := messageResultEvent{Address: v.red(r.Address), Outcome: string(r.Outcome), Attempts: r.Attempts,
+		MessageID: r.MessageID, Type: "message_result"}
 	if r.ErrorCode != 0 || r.Error != "" {
-		m["error_code"] = r.ErrorCode
-		m["error_message"] = v.red(r.Error)
+		msg := v.red(r.Error)
+		ev.ErrorCode, ev.ErrorMessage = &r.ErrorCode, &msg
 	}
-	v.j.Emit("message_result", m)
+	v.j.emitMessageResult(&ev)
 }
 
 // Progress emits send_progress at most once a second.

@@ -292,44 +292,35 @@ func (v *PlanJSON) red(s string) string {
 
 // PlannedMessage emits planned_message.
 func (v *PlanJSON) PlannedMessage(e runner.PlanEntry) {
-	m := map[string]any{
-		"address": v.red(e.Address),
-		"batch":   e.Batch,
-		"key":     v.red(e.Key),
-		"action":  string(e.Action),
-		"to":      v.red(e.To),
-		"subject": e.Subject,
+	ev := plannedMessageEvent{
+		Action: string(e.Action), Address: v.red(e.Address), Batch: e.Batch, Key: v.red(e.Key),
+		Subject: e.Subject, Template: e.Template, Digest: e.Digest, MessageID: e.MessageID,
+		Type: "planned_message",
 	}
 	if slices.Contains(e.Sensitive, "to") {
-		m["to"] = "(sensitive)"
+		ev.To = "(sensitive)"
+	} else {
+		ev.To = v.red(e.To)
 	}
 	if slices.Contains(e.Sensitive, "subject") {
-		m["subject"] = "(sensitive)"
-	}
-	if e.Template != "" {
-		m["template"] = e.Template
-	}
-	if e.Digest != "" {
-		m["digest"] = e.Digest
-	}
-	if e.MessageID != "" {
-		m["message_id"] = e.MessageID
+		ev.Subject = "(sensitive)"
 	}
 	if !e.SentAt.IsZero() {
-		m["submitted_at"] = e.SentAt.UTC()
+		at := e.SentAt.UTC()
+		ev.SubmittedAt = &at
 	}
 	if e.ErrorCode != 0 {
-		m["error_code"] = e.ErrorCode
-		m["error_message"] = v.red(e.Error)
+		msg := v.red(e.Error)
+		ev.ErrorCode, ev.ErrorMessage = &e.ErrorCode, &msg
 	}
 	if len(e.Diags) > 0 {
 		diags := e.Diags
 		if v.redact {
 			diags = redactDiags(diags)
 		}
-		m["diagnostics"] = JSONDiagnostics(diags, v.files)
+		ev.Diagnostics = JSONDiagnostics(diags, v.files)
 	}
-	v.j.Emit("planned_message", m)
+	v.j.emitPlannedMessage(&ev)
 }
 
 // PlannedPreview emits planned_preview.

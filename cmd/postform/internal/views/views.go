@@ -48,15 +48,24 @@ func DetectStreams(out, errw io.Writer, noColor bool) Streams {
 }
 
 // JSONLines writes one JSON object per line, starting with a version
-// message. It is safe for concurrent use.
+// message. It is safe for concurrent use: each event is encoded and written
+// with one Write call while holding a lock, so lines never interleave.
 type JSONLines struct {
 	mu  sync.Mutex
-	enc *json.Encoder
+	w   io.Writer
+	enc *json.Encoder // Emit's events; writes to w
+	// line is the buffer the hand-encoded per-message events are built in,
+	// reused from one event to the next.
+	line []byte
 }
+
+// maxKeptLine bounds the buffer JSONLines keeps between events, so one huge
+// event does not pin its memory for the rest of the run.
+const maxKeptLine = 64 << 10
 
 // NewJSONLines starts a stream on w and writes the version header.
 func NewJSONLines(w io.Writer, toolVersion string) *JSONLines {
-	j := &JSONLines{enc: json.NewEncoder(w)}
+	j := &JSONLines{w: w, enc: json.NewEncoder(w)}
 	j.enc.SetEscapeHTML(false)
 	j.Emit("version", map[string]any{"ui_version": UIVersion, "postform": toolVersion})
 	return j
@@ -72,6 +81,36 @@ func (j *JSONLines) Emit(typ string, fields map[string]any) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	_ = j.enc.Encode(m)
+}
+
+// emitPlannedMessage writes a planned_message line.
+func (j *JSONLines) emitPlannedMessage(ev *plannedMessageEvent) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b, ok := ev.appendJSON(j.line[:0])
+	j.writeLine(b, ok)
+}
+
+// emitMessageResult writes a message_result line.
+func (j *JSONLines) emitMessageResult(ev *messageResultEvent) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.writeLine(ev.appendJSON(j.line[:0]), true)
+}
+
+// writeLine ends b with a newline and writes it when ok (an event
+// encoding/json would refuse is dropped, as Emit drops it), then keeps b's
+// storage for the next event. j.mu must be held.
+func (j *JSONLines) writeLine(b []byte, ok bool) {
+	if ok {
+		b = append(b, '\n')
+		_, _ = j.w.Write(b)
+	}
+	if cap(b) <= maxKeptLine {
+		j.line = b[:0]
+	} else {
+		j.line = nil
+	}
 }
 
 // Diagnostic is the JSON form of an hcl.Diagnostic.
@@ -110,13 +149,29 @@ func JSONDiagnostic(d *hcl.Diagnostic, files map[string]*hcl.File) Diagnostic {
 			Start: Pos{r.Start.Line, r.Start.Column, r.Start.Byte},
 			End:   Pos{r.End.Line, r.End.Column, r.End.Byte}}
 		if f := files[r.Filename]; f != nil && r.Start.Line > 0 {
-			lines := strings.Split(string(f.Bytes), "\n")
-			if r.Start.Line <= len(lines) {
-				out.Snippet = strings.TrimRight(lines[r.Start.Line-1], "\r")
+			if line, ok := sourceLine(f.Bytes, r.Start.Line); ok {
+				out.Snippet = strings.TrimRight(line, "\r")
 			}
 		}
 	}
 	return out
+}
+
+// sourceLine returns line n (from 1) of src, without its newline, and
+// whether src has that line. It finds the line without splitting the whole
+// file: an invalid message's diagnostic is converted once per message.
+func sourceLine(src []byte, n int) (string, bool) {
+	for ; n > 1; n-- {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			return "", false
+		}
+		src = src[i+1:]
+	}
+	if i := bytes.IndexByte(src, '\n'); i >= 0 {
+		src = src[:i]
+	}
+	return string(src), true
 }
 
 // JSONDiagnostics converts a list, never returning nil.
