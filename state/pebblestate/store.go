@@ -135,6 +135,16 @@ func pebbleOptions() *pebble.Options {
 		Logger:                      quietLogger{},
 		MemTableSize:                16 << 20,
 		MemTableStopWritesThreshold: 4,
+		// An apply writes its records in random key order, so every
+		// flushed table overlaps all of the base level. Letting level 0
+		// gather more tables before merging them down (and a larger base
+		// level) rewrites the base level far less often: on a
+		// million-record apply this halved the compaction work. Reads pay
+		// a bloom-filter check per level-0 table, which stays cheap.
+		L0CompactionThreshold:     16,
+		L0CompactionFileThreshold: 1000,
+		L0StopWritesThreshold:     64,
+		LBaseMaxBytes:             512 << 20,
 	}
 	for i := range o.Levels {
 		// Bloom filters make the Get of an address that is not in state
