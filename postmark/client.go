@@ -290,14 +290,27 @@ func (c *Client) do(req *http.Request, v any) (int, error) {
 	if v == nil {
 		return resp.StatusCode, nil
 	}
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBody))
-	if err := dec.Decode(v); err != nil {
+	if err := decodeBody(io.LimitReader(resp.Body, maxResponseBody), v); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = fmt.Errorf("%w (while reading the response: %v)", ctxErr, err)
 		}
 		return resp.StatusCode, &ResponseError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: err}
 	}
 	return resp.StatusCode, nil
+}
+
+// decodeBody decodes the JSON value at the start of r into v, as
+// json.NewDecoder(r).Decode(v) does. Send answers take the hand-written
+// path of decode.go, which gives the same results and errors.
+func decodeBody(r io.Reader, v any) error {
+	switch v := v.(type) {
+	case *[]SendResult:
+		return decodeSendResults(r, v)
+	case *SendResult:
+		return decodeSendResult(r, v)
+	default:
+		return json.NewDecoder(r).Decode(v)
+	}
 }
 
 // apiError builds an *APIError from a non-2xx response, reading at most

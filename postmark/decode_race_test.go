@@ -1,0 +1,5 @@
+//go:build race
+
+package postmark
+
+func init() { raceEnabled = true }
