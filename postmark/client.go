@@ -224,26 +224,20 @@ func (c *Client) newRequest(ctx context.Context, method, ref string, query url.V
 	return req, nil
 }
 
-// newBodyRequest is newRequest with a JSON body that encode appends to the
-// slice it is given (see encode.go). The body has a known length, so it is
-// not chunked, and it can be reread (GetBody) when the transport retries
-// on a stale connection. The caller must release the returned body once
-// it has finished with the request (after do returns).
-func (c *Client) newBodyRequest(ctx context.Context, method, ref string, encode func([]byte) ([]byte, error)) (*http.Request, *requestBody, error) {
+// newBodyRequest is newRequest with an encoded JSON body (see encode.go).
+// The body has a known length, so it is not chunked, and it can be reread
+// (GetBody) when the transport retries on a stale connection. The caller
+// keeps its reference to body and releases it once do has returned.
+func (c *Client) newBodyRequest(ctx context.Context, method, ref string, body *requestBody) (*http.Request, error) {
 	req, err := c.newRequest(ctx, method, ref, nil)
 	if err != nil {
-		return nil, nil, err
-	}
-	body, err := newRequestBody(encode)
-	if err != nil {
-		body.release()
-		return nil, nil, &requestError{method: method, path: req.URL.EscapedPath(), err: fmt.Errorf("encoding request body: %w", err)}
+		return nil, err
 	}
 	// should never fail: body holds the caller's reference until release.
 	req.Body, _ = body.reader()
 	req.GetBody = body.reader
 	req.ContentLength = int64(len(body.b))
-	return req, body, nil
+	return req, nil
 }
 
 // do sends req, checks the response and decodes a 2xx body into v (unless

@@ -3,6 +3,7 @@ package postmark
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -168,11 +169,16 @@ func (c *Client) SendBatchWithTemplates(ctx context.Context, ms []TemplatedMessa
 }
 
 func (c *Client) sendOne(ctx context.Context, ref string, encode func([]byte) ([]byte, error)) (SendResult, error) {
-	req, body, err := c.newBodyRequest(ctx, http.MethodPost, ref, encode)
+	pb, err := prepare(ref, 1, encode)
 	if err != nil {
 		return SendResult{}, err
 	}
+	body := pb.body
 	defer body.release()
+	req, err := c.newBodyRequest(ctx, http.MethodPost, ref, body)
+	if err != nil {
+		return SendResult{}, err
+	}
 	var res SendResult
 	if _, err := c.do(req, &res); err != nil {
 		return SendResult{}, err
@@ -181,25 +187,90 @@ func (c *Client) sendOne(ctx context.Context, ref string, encode func([]byte) ([
 }
 
 func (c *Client) sendMany(ctx context.Context, ref string, n int, encode func([]byte) ([]byte, error)) ([]SendResult, error) {
-	req, body, err := c.newBodyRequest(ctx, http.MethodPost, ref, encode)
+	pb, err := prepare(ref, n, encode)
 	if err != nil {
 		return nil, err
 	}
+	return c.SendPrepared(ctx, pb)
+}
+
+// PreparedBatch is a batch request encoded ahead of sending, so that a
+// caller can do that work before it takes its turn on the wire (see
+// PrepareBatch). It is sent once, with SendPrepared, or given up with
+// Release.
+type PreparedBatch struct {
+	ref  string
+	n    int
+	body *requestBody // nil once sent or released
+}
+
+// PrepareBatch encodes ms as the body of a SendBatch request. ms must not
+// be empty.
+func (c *Client) PrepareBatch(ms []Message) (*PreparedBatch, error) {
+	if len(ms) == 0 {
+		return nil, errors.New("postmark: empty batch")
+	}
+	return prepare("email/batch", len(ms), func(b []byte) ([]byte, error) {
+		return appendMessages(b, ms), nil
+	})
+}
+
+// PrepareBatchWithTemplates encodes ms as the body of a
+// SendBatchWithTemplates request. ms must not be empty.
+func (c *Client) PrepareBatchWithTemplates(ms []TemplatedMessage) (*PreparedBatch, error) {
+	if len(ms) == 0 {
+		return nil, errors.New("postmark: empty batch")
+	}
+	return prepare("email/batchWithTemplates", len(ms), func(b []byte) ([]byte, error) {
+		return appendTemplatedBatch(b, ms)
+	})
+}
+
+func prepare(ref string, n int, encode func([]byte) ([]byte, error)) (*PreparedBatch, error) {
+	body, err := newRequestBody(encode)
+	if err != nil {
+		body.release()
+		return nil, &requestError{method: http.MethodPost, path: "/" + ref, err: fmt.Errorf("encoding request body: %w", err)}
+	}
+	return &PreparedBatch{ref: ref, n: n, body: body}, nil
+}
+
+// Release gives up a prepared batch that will not be sent. It is safe to
+// call after SendPrepared, and more than once.
+func (pb *PreparedBatch) Release() {
+	if pb != nil && pb.body != nil {
+		pb.body.release()
+		pb.body = nil
+	}
+}
+
+// SendPrepared sends pb, as SendBatch or SendBatchWithTemplates would have
+// sent its messages, and releases it. A batch can be sent only once.
+func (c *Client) SendPrepared(ctx context.Context, pb *PreparedBatch) ([]SendResult, error) {
+	if pb == nil || pb.body == nil {
+		return nil, errors.New("postmark: prepared batch already sent or released")
+	}
+	body := pb.body
+	pb.body = nil
 	defer body.release()
+	req, err := c.newBodyRequest(ctx, http.MethodPost, pb.ref, body)
+	if err != nil {
+		return nil, err
+	}
 	// Sized for the expected answer, so that decoding appends in place.
-	res := make([]SendResult, 0, n)
+	res := make([]SendResult, 0, pb.n)
 	status, err := c.do(req, &res)
 	if err != nil {
 		return nil, err
 	}
-	if len(res) != n {
+	if len(res) != pb.n {
 		// Results are matched to messages by position, so a short or long
 		// answer cannot be trusted for any item; some may be accepted.
 		return nil, &ResponseError{
 			Method:     req.Method,
 			Path:       req.URL.EscapedPath(),
 			StatusCode: status,
-			Err:        fmt.Errorf("sent %d messages, got %d results", n, len(res)),
+			Err:        fmt.Errorf("sent %d messages, got %d results", pb.n, len(res)),
 		}
 	}
 	return res, nil

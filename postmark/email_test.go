@@ -224,3 +224,41 @@ func TestSendBatchWithTemplates(t *testing.T) {
 		t.Errorf("results mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestPreparedBatch: a batch encoded ahead sends the same body as SendBatch,
+// once; a second send or an empty batch is refused, and Release is safe
+// at any point.
+func TestPreparedBatch(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	calls := 0
+	mux.HandleFunc("/email/batch", func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		testBody(t, r, `[{"From":"s@example.com","To":"a@example.com","TextBody":"1"}]`)
+		writeJSON(w, 200, []byte(`[{"To":"a@example.com","SubmittedAt":"2026-11-25T10:00:00Z","MessageID":"m1","ErrorCode":0,"Message":"OK"}]`))
+	})
+	pb, err := c.PrepareBatch([]Message{{From: "s@example.com", To: "a@example.com", TextBody: "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.SendPrepared(context.Background(), pb)
+	if err != nil || len(res) != 1 || res[0].MessageID != "m1" {
+		t.Fatalf("SendPrepared = %+v, %v", res, err)
+	}
+	if _, err := c.SendPrepared(context.Background(), pb); err == nil {
+		t.Error("a prepared batch was sent twice")
+	}
+	pb.Release()
+	pb.Release()
+	if calls != 1 {
+		t.Errorf("%d requests, want 1", calls)
+	}
+	unsent, err := c.PrepareBatchWithTemplates([]TemplatedMessage{{TemplateAlias: "x", From: "s@example.com", To: "a@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsent.Release()
+	if _, err := c.PrepareBatch(nil); err == nil {
+		t.Error("PrepareBatch(nil) succeeded")
+	}
+}

@@ -415,9 +415,13 @@ func TestRequestBodyLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := Message{From: "s@example.com", To: "a@example.com", HtmlBody: "<p>x</p>"}
-	req, body, err := c.newBodyRequest(context.Background(), http.MethodPost, "email", func(b []byte) ([]byte, error) {
+	body, err := newRequestBody(func(b []byte) ([]byte, error) {
 		return appendMessage(b, &m), nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := c.newBodyRequest(context.Background(), http.MethodPost, "email", body)
 	if err != nil {
 		t.Fatal(err)
 	}

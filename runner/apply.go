@@ -453,12 +453,15 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 		if err := a.put(items); err != nil {
 			return err
 		}
+		// The body is encoded before taking a request slot too, so a slot is
+		// held only while a request is on the wire.
+		pb, perr := a.prepare(items)
 		// A request slot bounds the requests in flight to parallelism. The
-		// commit above happens before taking one, so a slot is held only
-		// while a request is on the wire.
+		// commit above happens before taking one.
 		select {
 		case a.slots <- struct{}{}:
 		case <-ctx.Done():
+			pb.Release()
 			// Stopping: these never left. Say so, rather than leave them
 			// for the next apply to reconcile.
 			if err := a.markUnsent(items, ctx.Err()); err != nil {
@@ -468,6 +471,7 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 		}
 		if a.halt.Load() {
 			<-a.slots
+			pb.Release()
 			if err := a.markUnsent(items, context.Canceled); err != nil {
 				return err
 			}
@@ -479,10 +483,15 @@ func (a *applier) sendItems(ctx context.Context, items []item, attempt int) erro
 			stamp()
 			if err := a.put(items); err != nil {
 				<-a.slots
+				pb.Release()
 				return err
 			}
 		}
-		results, err := a.send(items)
+		var results []postmark.SendResult
+		err := perr
+		if perr == nil {
+			results, err = a.pm.SendPrepared(a.hard, pb)
+		}
 		if err != nil && postmark.Classify(err) == postmark.ClassRejected && !postmark.IsRetryable(err) && !tooLarge(err) {
 			// About to stop the run: make sure no worker starts another
 			// request with the slot this one gives back.
@@ -575,20 +584,21 @@ func (a *applier) leave(items []item, err error) error {
 	return err
 }
 
-// send makes one API call for items, which are all plain or all templated.
-func (a *applier) send(items []item) ([]postmark.SendResult, error) {
+// prepare encodes the request for items, which are all plain or all
+// templated. A failure is the request's outcome (nothing was sent).
+func (a *applier) prepare(items []item) (*postmark.PreparedBatch, error) {
 	if items[0].p.templated() {
 		ms := make([]postmark.TemplatedMessage, len(items))
 		for i, it := range items {
 			ms[i] = *it.p.tmpl
 		}
-		return a.pm.SendBatchWithTemplates(a.hard, ms)
+		return a.pm.PrepareBatchWithTemplates(ms)
 	}
 	ms := make([]postmark.Message, len(items))
 	for i, it := range items {
 		ms[i] = *it.p.plain
 	}
-	return a.pm.SendBatch(a.hard, ms)
+	return a.pm.PrepareBatch(ms)
 }
 
 // put commits the items' records in one transaction. The state write is
