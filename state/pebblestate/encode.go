@@ -2,8 +2,10 @@ package pebblestate
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/postform/postform/state"
@@ -120,30 +122,123 @@ func checkRecord(r *state.Record) error {
 // a format it does not know.
 const recordFormat = 1
 
+// Flags of an encoded record: which fields take a shorter form. Every short
+// form is used only when it gives back exactly the original string.
+const (
+	flagDerivedKey   = 1 << iota // Batch and Key are read off the address
+	flagRecipKey                 // Recipients equals Key
+	flagRawDigest                // Digest is 64 lower-case hex digits, stored as 32 bytes
+	flagRawMessageID             // MessageID is a lower-case UUID, stored as 16 bytes
+)
+
+// splitAddress reads the batch and key off an address of the form
+// batch.NAME["KEY"]. ok is false for any other form.
+func splitAddress(address string) (batch, key string, ok bool) {
+	rest, ok := strings.CutPrefix(address, "batch.")
+	if !ok {
+		return "", "", false
+	}
+	rest, ok = strings.CutSuffix(rest, `"]`)
+	if !ok {
+		return "", "", false
+	}
+	batch, key, ok = strings.Cut(rest, `["`)
+	return batch, key, ok
+}
+
+// isLowerHex reports whether s is made of 0-9 and a-f only.
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// uuidBytes returns the 16 bytes of a lower-case canonical UUID.
+func uuidBytes(s string) ([]byte, bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return nil, false
+	}
+	compact := s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	if !isLowerHex(compact) {
+		return nil, false
+	}
+	b, err := hex.DecodeString(compact)
+	return b, err == nil
+}
+
+func uuidString(b []byte) string {
+	if len(b) != 16 {
+		return "" // a short read, already recorded as an error
+	}
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
 // encodeRecord appends r (checked by checkRecord) to dst in a compact
-// binary form: the format byte, then every field but the address in
-// declaration order, strings as a uvarint length and bytes, integers and
-// times (Unix nanoseconds, 0 for the zero time) as varints.
+// binary form: the format byte, a flags byte, then every field but the
+// address in declaration order (less those a flag says are implied),
+// strings as a uvarint length and bytes, integers as varints. Times are
+// Unix nanoseconds, each written as a zig-zag difference from the previous
+// non-zero time plus one, so that the zero time is 0 and the close times
+// of one send take a few bytes.
 func encodeRecord(dst []byte, r *state.Record) []byte {
 	str := func(s string) {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
 	}
 	num := func(n int64) { dst = binary.AppendVarint(dst, n) }
+	var prev int64
 	tim := func(t time.Time) {
 		n, _ := encodeTime(t) // checked by checkRecord
-		num(n)
+		if n == 0 {
+			dst = binary.AppendUvarint(dst, 0)
+			return
+		}
+		d := n - prev
+		dst = binary.AppendUvarint(dst, uint64(d<<1^d>>63)+1)
+		prev = n
 	}
-	dst = append(dst, recordFormat)
-	str(r.Batch)
-	str(r.Key)
-	str(r.Recipients)
+	var flags byte
+	if b, k, ok := splitAddress(r.Address); ok && b == r.Batch && k == r.Key {
+		flags |= flagDerivedKey
+	}
+	if r.Recipients == r.Key {
+		flags |= flagRecipKey
+	}
+	digest, digestOK := []byte(nil), len(r.Digest) == 64 && isLowerHex(r.Digest)
+	if digestOK {
+		digest, _ = hex.DecodeString(r.Digest)
+		flags |= flagRawDigest
+	}
+	msgID, msgIDOK := uuidBytes(r.MessageID)
+	if msgIDOK {
+		flags |= flagRawMessageID
+	}
+	dst = append(dst, recordFormat, flags)
+	if flags&flagDerivedKey == 0 {
+		str(r.Batch)
+		str(r.Key)
+	}
+	if flags&flagRecipKey == 0 {
+		str(r.Recipients)
+	}
 	str(r.Stream)
 	str(r.Tag)
-	str(r.Digest)
+	if digestOK {
+		dst = append(dst, digest...)
+	} else {
+		str(r.Digest)
+	}
 	str(r.PFID)
 	str(string(r.Status))
-	str(r.MessageID)
+	if msgIDOK {
+		dst = append(dst, msgID...)
+	} else {
+		str(r.MessageID)
+	}
 	tim(r.SubmittedAt)
 	tim(r.FirstAttemptAt)
 	tim(r.LastAttemptAt)
@@ -202,27 +297,86 @@ func (d *decoder) num() int64 {
 	return n
 }
 
-func (d *decoder) tim() time.Time { return decodeTime(d.num()) }
+// raw reads n bytes.
+func (d *decoder) raw(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) < n {
+		d.err = errCorrupt
+		return nil
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}
+
+// tim reads a time written by encodeRecord's tim; prev carries the last
+// non-zero time between calls.
+func (d *decoder) tim(prev *int64) time.Time {
+	if d.err != nil {
+		return time.Time{}
+	}
+	u, k := binary.Uvarint(d.b)
+	if k <= 0 {
+		d.err = errCorrupt
+		return time.Time{}
+	}
+	d.b = d.b[k:]
+	if u == 0 {
+		return time.Time{}
+	}
+	u--
+	n := *prev + int64(u>>1^-(u&1))
+	*prev = n
+	if n == 0 {
+		d.err = errCorrupt // a non-zero time never encodes as 0
+		return time.Time{}
+	}
+	return decodeTime(n)
+}
 
 // decodeRecord is the inverse of encodeRecord; address is the record's key.
 func decodeRecord(address string, b []byte) (state.Record, error) {
-	if len(b) == 0 || b[0] != recordFormat {
+	if len(b) < 2 || b[0] != recordFormat {
 		return state.Record{}, fmt.Errorf("record %s: %w (unknown format)", address, errCorrupt)
 	}
-	d := decoder{b: b[1:]}
+	flags := b[1]
+	d := decoder{b: b[2:]}
 	r := state.Record{Address: address}
-	r.Batch = d.str()
-	r.Key = d.str()
-	r.Recipients = d.str()
+	if flags&flagDerivedKey != 0 {
+		batch, key, ok := splitAddress(address)
+		if !ok {
+			return state.Record{}, fmt.Errorf("record %s: %w (address without batch and key)", address, errCorrupt)
+		}
+		r.Batch, r.Key = batch, key
+	} else {
+		r.Batch = d.str()
+		r.Key = d.str()
+	}
+	if flags&flagRecipKey != 0 {
+		r.Recipients = r.Key
+	} else {
+		r.Recipients = d.str()
+	}
 	r.Stream = d.str()
 	r.Tag = d.str()
-	r.Digest = d.str()
+	if flags&flagRawDigest != 0 {
+		r.Digest = hex.EncodeToString(d.raw(32))
+	} else {
+		r.Digest = d.str()
+	}
 	r.PFID = d.str()
 	r.Status = state.Status(d.str())
-	r.MessageID = d.str()
-	r.SubmittedAt = d.tim()
-	r.FirstAttemptAt = d.tim()
-	r.LastAttemptAt = d.tim()
+	if flags&flagRawMessageID != 0 {
+		r.MessageID = uuidString(d.raw(16))
+	} else {
+		r.MessageID = d.str()
+	}
+	var prev int64
+	r.SubmittedAt = d.tim(&prev)
+	r.FirstAttemptAt = d.tim(&prev)
+	r.LastAttemptAt = d.tim(&prev)
 	r.Attempts = int(d.num())
 	r.ErrorCode = int(d.num())
 	r.ErrorMessage = d.str()
@@ -230,11 +384,11 @@ func decodeRecord(address string, b []byte) (state.Record, error) {
 	r.BounceType = d.str()
 	r.BounceID = d.num()
 	r.Inactive = d.num() != 0
-	r.DeliveredAt = d.tim()
-	r.LastEventAt = d.tim()
-	r.CheckedAt = d.tim()
+	r.DeliveredAt = d.tim(&prev)
+	r.LastEventAt = d.tim(&prev)
+	r.CheckedAt = d.tim(&prev)
 	r.Duplicates = int(d.num())
-	if d.err == nil && len(d.b) != 0 {
+	if d.err == nil && (len(d.b) != 0 || flags >= flagRawMessageID<<1) {
 		d.err = errCorrupt
 	}
 	if d.err != nil {
@@ -304,7 +458,7 @@ func decodeSuppression(stream, email string, b []byte) (state.Suppression, error
 	x := state.Suppression{Email: email, Stream: stream}
 	x.Reason = d.str()
 	x.MessageID = d.str()
-	x.At = d.tim()
+	x.At = decodeTime(d.num())
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCorrupt
 	}

@@ -2,6 +2,8 @@ package pebblestate
 
 import (
 	"fmt"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,6 +19,20 @@ func TestRecordCodecRoundTrip(t *testing.T) {
 		r.ErrorMessage = "ünïcode \x00 and \xff bytes"
 		r.Inactive = i%2 == 0
 		r.BounceID = -int64(i) << 40
+		recs = append(recs, r)
+	}
+	// The short forms, and near misses that must keep the long ones.
+	t0 := time.Date(2026, 11, 25, 21, 0, 0, 123456789, time.UTC)
+	for i, v := range []struct{ addr, batch, key, recips, digest, msgID string }{
+		{`batch.news["ann@example.com"]`, "news", "ann@example.com", "ann@example.com", strings.Repeat("0f", 32), "b7bc2f4a-e38e-4336-af7d-e6c392c2f817"},
+		{`batch.news["ann@example.com"]`, "news", "other", "Ann <ann@example.com>", strings.Repeat("0F", 32), "B7BC2F4A-E38E-4336-AF7D-E6C392C2F817"},
+		{`batch.news["a\"b"]`, "news", `a"b`, `a"b`, strings.Repeat("a", 63), "b7bc2f4a-e38e-4336-af7d-e6c392c2f81"},
+		{`batch.news`, "news", "", "", "sha256:" + strings.Repeat("1", 64), "not-a-uuid-at-all-but-36-characters"},
+		{`batch.x["k"]`, "y", "k", "", strings.Repeat("9", 64), "b7bc2f4a-e38e-4336-af7d-e6c392c2f81g"},
+	} {
+		r := state.Record{Address: v.addr, Batch: v.batch, Key: v.key, Recipients: v.recips, Digest: v.digest, MessageID: v.msgID,
+			Status: state.StatusSent, SubmittedAt: t0, FirstAttemptAt: t0.Add(-time.Duration(i) * time.Second),
+			LastAttemptAt: t0.Add(time.Millisecond), DeliveredAt: t0.Add(time.Hour), CheckedAt: time.Unix(0, 1).UTC()}
 		recs = append(recs, r)
 	}
 	for _, r := range recs {
