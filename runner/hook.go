@@ -28,7 +28,7 @@ type PlanEntry struct {
 	To         string // recipients as they would be sent (To, Cc, Bcc)
 	Subject    string // empty for server templates
 	Template   string // server template alias or id, when used
-	Digest     string // content digest (sha256, hex)
+	Digest     string // content digest (XXH3-128, hex; see fingerprint)
 	Sensitive  []string
 	Diags      hcl.Diagnostics // for ActionInvalid
 	MessageID  string          // for sent/changed/failed

@@ -208,7 +208,7 @@ func encodeRecord(dst []byte, r *state.Record) []byte {
 	if r.Recipients == r.Key {
 		flags |= flagRecipKey
 	}
-	digest, digestOK := []byte(nil), len(r.Digest) == 64 && isLowerHex(r.Digest)
+	digest, digestOK := []byte(nil), r.Digest != "" && len(r.Digest)%2 == 0 && len(r.Digest) <= 128 && isLowerHex(r.Digest)
 	if digestOK {
 		digest, _ = hex.DecodeString(r.Digest)
 		flags |= flagRawDigest
@@ -228,6 +228,7 @@ func encodeRecord(dst []byte, r *state.Record) []byte {
 	str(r.Stream)
 	str(r.Tag)
 	if digestOK {
+		dst = append(dst, byte(len(digest)))
 		dst = append(dst, digest...)
 	} else {
 		str(r.Digest)
@@ -362,7 +363,11 @@ func decodeRecord(address string, b []byte) (state.Record, error) {
 	r.Stream = d.str()
 	r.Tag = d.str()
 	if flags&flagRawDigest != 0 {
-		r.Digest = hex.EncodeToString(d.raw(32))
+		n := 0
+		if b := d.raw(1); b != nil {
+			n = int(b[0])
+		}
+		r.Digest = hex.EncodeToString(d.raw(n))
 	} else {
 		r.Digest = d.str()
 	}

@@ -3,8 +3,8 @@ package pebblestate
 import (
 	"fmt"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -29,6 +29,8 @@ func TestRecordCodecRoundTrip(t *testing.T) {
 		{`batch.news["a\"b"]`, "news", `a"b`, `a"b`, strings.Repeat("a", 63), "b7bc2f4a-e38e-4336-af7d-e6c392c2f81"},
 		{`batch.news`, "news", "", "", "sha256:" + strings.Repeat("1", 64), "not-a-uuid-at-all-but-36-characters"},
 		{`batch.x["k"]`, "y", "k", "", strings.Repeat("9", 64), "b7bc2f4a-e38e-4336-af7d-e6c392c2f81g"},
+		{`batch.x["k"]`, "x", "k", "k", strings.Repeat("ab", 16), ""},
+		{`batch.x["k"]`, "x", "k", "k", strings.Repeat("ab", 65), ""},
 	} {
 		r := state.Record{Address: v.addr, Batch: v.batch, Key: v.key, Recipients: v.recips, Digest: v.digest, MessageID: v.msgID,
 			Status: state.StatusSent, SubmittedAt: t0, FirstAttemptAt: t0.Add(-time.Duration(i) * time.Second),
