@@ -123,6 +123,15 @@ type Attachment struct {
 	Content                      []byte
 }
 
+// BodySizes returns the sizes in bytes of the HTML and text bodies, also
+// for a measured message.
+func (m *Message) BodySizes() (html, text int) {
+	if m.Measured {
+		return m.HTMLSize, m.TextSize
+	}
+	return len(m.HTMLBody), len(m.TextBody)
+}
+
 // Message is one rendered message of a batch. Messages are produced one at a
 // time by [Batch.Messages] and are not retained by the config package.
 type Message struct {
@@ -153,6 +162,14 @@ type Message struct {
 	TemplateID    int64
 	TemplateAlias string
 	TemplateModel []byte
+
+	// Measured is set on messages from [Batch.Check] after the first: their
+	// HTML and text bodies were measured and checked, not kept, so
+	// HTMLBody and TextBody are empty and HTMLSize and TextSize hold their
+	// sizes in bytes (zero otherwise; see BodySizes).
+	Measured bool `json:"-"`
+	HTMLSize int  `json:"-"`
+	TextSize int  `json:"-"`
 
 	// Sensitive names the fields whose value derived from a sensitive
 	// variable: any of "from", "to", "cc", "bcc", "reply_to", "subject",

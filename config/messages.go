@@ -38,11 +38,25 @@ import (
 // the same time; each starts from the beginning. It yields nothing for a
 // batch whose errors were reported by Evaluate.
 func (b *Batch) Messages() iter.Seq2[*Message, hcl.Diagnostics] {
+	return b.messages(false)
+}
+
+// Check is Messages for a pass that only checks messages: every message
+// after the first is Measured, its HTML and text bodies rendered only to
+// count and check them, not kept. Everything else (the diagnostics above
+// all) is exactly as Messages gives it; the first message is complete, for
+// a preview.
+func (b *Batch) Check() iter.Seq2[*Message, hcl.Diagnostics] {
+	return b.messages(true)
+}
+
+func (b *Batch) messages(check bool) iter.Seq2[*Message, hcl.Diagnostics] {
 	return func(yield func(*Message, hcl.Diagnostics) bool) {
 		if b.broken {
 			return
 		}
 		r := b.newRenderer()
+		r.check = check
 		switch {
 		case b.csv != nil:
 			r.streamCSV(yield)
@@ -58,6 +72,7 @@ func (b *Batch) Messages() iter.Seq2[*Message, hcl.Diagnostics] {
 				if !yield(r.render(key.AsString(), nil)) {
 					return
 				}
+				r.measureBodies = check
 			}
 		default:
 			yield(r.render("", nil))
@@ -91,6 +106,9 @@ type renderer struct {
 	iterSet bool
 	// validFrom is the last sender address found valid.
 	validFrom string
+	// check is set for Batch.Check; measureBodies makes render measure
+	// the bodies instead of keeping them (every message after the first).
+	check, measureBodies bool
 	// ensureEachFn and ensureIterFn are the method values of ensureEach and
 	// ensureIter, made once instead of once per evaluation.
 	ensureEachFn, ensureIterFn func()
@@ -297,6 +315,7 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 	}()
 	for range workers {
 		wr := r.b.newRenderer()
+		wr.check = r.check
 		go func() {
 			defer wg.Done()
 			for c := range work {
@@ -336,13 +355,14 @@ func renderWorkers() int {
 // before rendering (bad CSV, a failing for expression) carries its message
 // and diagnostics already.
 type csvItem struct {
-	render bool
-	key    string
-	value  cty.Value // the for expression's value, or cty.NilVal for the row itself
-	record []string
-	index  int
-	ref    rowRef
-	row    csvRow
+	render  bool
+	measure bool // Batch.Check after the first message: measure the bodies
+	key     string
+	value   cty.Value // the for expression's value, or cty.NilVal for the row itself
+	record  []string
+	index   int
+	ref     rowRef
+	row     csvRow
 
 	msg   *Message
 	diags hcl.Diagnostics
@@ -353,6 +373,7 @@ func (r *renderer) renderItem(it *csvItem) {
 	r.env.key, r.env.value, r.env.record = "", it.value, it.record
 	r.index, r.iterSet, r.eachSet = it.index, false, false
 	r.row = &it.row
+	r.measureBodies = it.measure
 	it.msg, it.diags = r.render(it.key, &it.row)
 	r.row = nil
 }
@@ -377,6 +398,7 @@ func (r *renderer) readRows(emit func(*csvItem) bool) {
 		}
 		return &csvItem{msg: m, diags: diags}
 	}
+	first := true // no message to render yet
 	for index := 0; ; index++ {
 		start := rd.InputOffset()
 		record, err := rd.Read()
@@ -458,15 +480,17 @@ func (r *renderer) readRows(emit func(*csvItem) bool) {
 		// every row), and field positions are only known while the row
 		// is current: keep copies.
 		it := &csvItem{
-			render: true,
-			key:    key,
-			value:  value,
-			record: slices.Clone(record),
-			index:  index,
-			ref:    rowRef{off: start, line: int32(line), index: int32(index)},
-			row:    csvRow{src: cs, rng: rng, fields: make([]fieldPos, len(record))},
+			render:  true,
+			measure: r.check && !first,
+			key:     key,
+			value:   value,
+			record:  slices.Clone(record),
+			index:   index,
+			ref:     rowRef{off: start, line: int32(line), index: int32(index)},
+			row:     csvRow{src: cs, rng: rng, fields: make([]fieldPos, len(record))},
 		}
 		it.row.record = it.record
+		first = false
 		for i := range record {
 			it.row.fields[i].line, it.row.fields[i].column = rd.FieldPos(i)
 		}
@@ -585,8 +609,14 @@ func (r *renderer) render(key string, row *csvRow) (*Message, hcl.Diagnostics) {
 			r.ensureEach()
 		}
 		m.Subject = e.content("subject", b.content.subject, &r.plain)
-		m.HTMLBody = e.content("html", b.content.html, &r.html)
-		m.TextBody = e.content("text", b.content.text, &r.plain)
+		if r.measureBodies {
+			m.Measured = true
+			m.HTMLSize = e.size("html", b.content.html, &r.html)
+			m.TextSize = e.size("text", b.content.text, &r.plain)
+		} else {
+			m.HTMLBody = e.content("html", b.content.html, &r.html)
+			m.TextBody = e.content("text", b.content.text, &r.plain)
+		}
 	}
 	if !e.failed["from"] && !e.failed["to"] {
 		e.validate()
@@ -753,6 +783,24 @@ func (r *renderer) validName(name string) bool {
 }
 
 // content renders a subject or body template with the data variables.
+// size is content for a measured body: it checks the rendering and returns
+// its length.
+func (e *msgEval) size(field string, expr hcl.Expression, t *templateRenderer) int {
+	if expr == nil {
+		return 0
+	}
+	n, ok := t.size(expr, e.r.cctx)
+	e.diags = append(e.diags, t.diags...)
+	if !ok {
+		e.markFailed(field)
+		return 0
+	}
+	if _, sensitive := t.marks[funcs.Sensitive]; sensitive {
+		e.m.Sensitive = append(e.m.Sensitive, field)
+	}
+	return n
+}
+
 func (e *msgEval) content(field string, expr hcl.Expression, t *templateRenderer) string {
 	if expr == nil {
 		return ""

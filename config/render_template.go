@@ -36,15 +36,61 @@ type templateRenderer struct {
 	loopCtx map[*hclsyntax.ForExpr]*hcl.EvalContext
 	// lastLen is the length of the previous rendering, to size the buffer.
 	lastLen int
+	// measure makes render count the output's bytes (in n) instead of
+	// building it: checking a message needs the size, not the text.
+	measure bool
+	n       int
+}
+
+// write appends s to the output, or counts it when measuring.
+func (t *templateRenderer) write(s string) {
+	if t.measure {
+		t.n += len(s)
+	} else {
+		t.sb.WriteString(s)
+	}
+}
+
+// writeEscaped is write of html.EscapeString(s), which when measuring
+// counts the escaped length without building it.
+func (t *templateRenderer) writeEscaped(s string) {
+	if !t.measure {
+		t.sb.WriteString(html.EscapeString(s))
+		return
+	}
+	t.n += len(s)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>':
+			t.n += 3 // &lt; &gt;
+		case '&', '\'', '"':
+			t.n += 4 // &amp; &#39; &#34;
+		}
+	}
+}
+
+// size renders expr in ctx in measuring mode and returns the length the
+// rendering would have. ok is false when there were errors.
+func (t *templateRenderer) size(expr hcl.Expression, ctx *hcl.EvalContext) (int, bool) {
+	t.measure, t.n = true, 0
+	defer func() { t.measure = false }()
+	_, ok := t.render(expr, ctx)
+	return t.n, ok
 }
 
 // render renders expr in ctx. ok is false when there were errors.
 func (t *templateRenderer) render(expr hcl.Expression, ctx *hcl.EvalContext) (string, bool) {
 	t.sb.Reset()
-	t.sb.Grow(t.lastLen)
+	if !t.measure {
+		t.sb.Grow(t.lastLen)
+	}
 	t.diags = nil
 	clear(t.marks)
-	defer func() { t.lastLen = t.sb.Len() }()
+	defer func() {
+		if !t.measure {
+			t.lastLen = t.sb.Len()
+		}
+	}()
 	if e, ok := expr.(hclsyntax.Expression); ok {
 		t.node(e, ctx, true)
 	} else {
@@ -87,7 +133,7 @@ func (t *templateRenderer) part(part hclsyntax.Expression, ctx *hcl.EvalContext)
 	switch p := part.(type) {
 	case *hclsyntax.LiteralValueExpr:
 		if p.Val.Type() == cty.String {
-			t.sb.WriteString(p.Val.AsString()) // literal template text
+			t.write(p.Val.AsString()) // literal template text
 			return
 		}
 	case *hclsyntax.ConditionalExpr:
@@ -224,9 +270,9 @@ func (t *templateRenderer) interpolate(expr hcl.Expression, ctx *hcl.EvalContext
 		return
 	}
 	if t.escape && !raw {
-		t.sb.WriteString(html.EscapeString(s))
+		t.writeEscaped(s)
 	} else {
-		t.sb.WriteString(s)
+		t.write(s)
 	}
 }
 

@@ -112,8 +112,9 @@ func (e *msgEval) validate() {
 		e.check("Too many recipients", "to", fmt.Sprintf("the message has %d recipients across To, Cc and Bcc; Postmark allows at most %d per message. Split the recipients into separate messages with for_each.", recipients, maxRecipients), src.To)
 	}
 
+	htmlLen, textLen := m.BodySizes()
 	if !b.UsesServerTemplate {
-		if m.HTMLBody == "" && m.TextBody == "" && !e.failed["html"] && !e.failed["text"] && !e.failed["data"] {
+		if htmlLen == 0 && textLen == 0 && !e.failed["html"] && !e.failed["text"] && !e.failed["data"] {
 			expr := src.HTML
 			if b.content != nil && b.content.html != nil {
 				expr = b.content.html
@@ -129,11 +130,11 @@ func (e *msgEval) validate() {
 		if n := utf16Len(m.Subject); n > maxSubjectLen {
 			e.check("Subject too long", "subject", fmt.Sprintf("the subject is %d characters long; Postmark allows at most %d.", n, maxSubjectLen), contentSubject)
 		}
-		if len(m.HTMLBody) > maxBodyBytes {
-			e.check("Body too large", "html", fmt.Sprintf("the HTML body is %d bytes; Postmark allows at most %d.", len(m.HTMLBody), maxBodyBytes), b.content.html)
+		if htmlLen > maxBodyBytes {
+			e.check("Body too large", "html", fmt.Sprintf("the HTML body is %d bytes; Postmark allows at most %d.", htmlLen, maxBodyBytes), b.content.html)
 		}
-		if len(m.TextBody) > maxBodyBytes {
-			e.check("Body too large", "text", fmt.Sprintf("the text body is %d bytes; Postmark allows at most %d.", len(m.TextBody), maxBodyBytes), b.content.text)
+		if textLen > maxBodyBytes {
+			e.check("Body too large", "text", fmt.Sprintf("the text body is %d bytes; Postmark allows at most %d.", textLen, maxBodyBytes), b.content.text)
 		}
 	}
 	if n := utf16Len(m.Tag); n > maxTagLen {
@@ -163,7 +164,7 @@ func (e *msgEval) validate() {
 		}
 	}
 
-	size := len(m.Subject) + len(m.HTMLBody) + len(m.TextBody) + len(m.TemplateModel)
+	size := len(m.Subject) + htmlLen + textLen + len(m.TemplateModel)
 	for _, a := range m.Attachments {
 		ext := strings.TrimPrefix(strings.ToLower(path.Ext(a.Name)), ".")
 		if slices.Contains(forbiddenExtensions, ext) {

@@ -220,7 +220,13 @@ func (w *walker) walk(ctx context.Context, emit func(*decision) error) error {
 		if !w.wantBatch(b.Name) {
 			continue
 		}
-		for m, diags := range b.Messages() {
+		messages := b.Messages
+		if w.skipDigests() {
+			// Only the first message of a batch is built (for its
+			// preview): the others need checking, not their bodies.
+			messages = b.Check
+		}
+		for m, diags := range messages() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
