@@ -21,3 +21,11 @@ func StoredIntents(s *Store) (int, error) {
 func SetLayoutVersion(s *Store, v string) error {
 	return s.db.Set(metaKey("version"), []byte(v), pebble.Sync)
 }
+
+// SetMaxTrackedUnsettled changes how many unsettled addresses a store
+// tracks in memory, and returns a function restoring the old value.
+func SetMaxTrackedUnsettled(n int) func() {
+	old := maxTrackedUnsettled
+	maxTrackedUnsettled = n
+	return func() { maxTrackedUnsettled = old }
+}

@@ -19,6 +19,17 @@ import (
 // by reading the record they replace), so a stale or missing entry would
 // show here.
 func TestIndexesFollowWrites(t *testing.T) {
+	// The store tracks which addresses have an unsettled entry, up to a
+	// limit; past it, and after a reopen, it must stay right.
+	for _, limit := range []int{100_000, 3, 0} {
+		t.Run(fmt.Sprint("tracked=", limit), func(t *testing.T) {
+			defer pebblestate.SetMaxTrackedUnsettled(limit)()
+			testIndexesFollowWrites(t)
+		})
+	}
+}
+
+func testIndexesFollowWrites(t *testing.T) {
 	statuses := []state.Status{state.StatusSending, state.StatusUncertain, state.StatusSent, state.StatusFailed, state.StatusUnsent}
 	deliveries := []state.Delivery{state.DeliveryNone, state.DeliveryPending, state.DeliveryDelivered, state.DeliveryBounced, state.DeliveryTransient, state.DeliveryOpened}
 	filters := []state.Filter{
@@ -32,14 +43,21 @@ func TestIndexesFollowWrites(t *testing.T) {
 		{Statuses: []state.Status{state.StatusSent}, Deliveries: []state.Delivery{state.DeliveryPending}, Batch: "b1"},
 		{Statuses: []state.Status{state.StatusUnsent}, Batch: "b0"},
 	}
-	s, err := pebblestate.Open(t.Context(), filepath.Join(t.TempDir(), "state"), pebblestate.Options{Target: "simulator"})
+	path := filepath.Join(t.TempDir(), "state")
+	s, err := pebblestate.Open(t.Context(), path, pebblestate.Options{Target: "simulator"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	rng := rand.New(rand.NewPCG(3, 4))
 	model := map[string]state.Record{}
 	for step := range 60 {
+		if step%20 == 19 {
+			s.Close()
+			if s, err = pebblestate.Open(t.Context(), path, pebblestate.Options{Target: "simulator"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if step%7 == 6 {
 			var del []string
 			for range 5 {

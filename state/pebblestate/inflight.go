@@ -72,14 +72,37 @@ func (s *Store) retire(address string, counts map[uint64]int) {
 	}
 }
 
-// dropEmptyIntents adds the deletion of the intents whose count fell to
-// zero to b.
-func dropEmptyIntents(b *pebble.Batch, counts map[uint64]int) error {
+// settleIntents adds to b the deletion of the intents whose count fell to
+// zero in counts, and rewrites those that lost some addresses but not all,
+// so that a crash never brings back a record that was settled since (it
+// would shadow the stored row as "sending"). retired holds the addresses
+// leaving their intents in this write. The caller holds s.mu.
+func (s *Store) settleIntents(b *pebble.Batch, counts map[uint64]int, retired map[string]bool) error {
+	var shrunk map[uint64][]state.Record
 	for id, n := range counts {
-		if n <= 0 {
+		switch {
+		case n <= 0:
 			if err := b.Delete(intentKey(id), nil); err != nil {
 				return err
 			}
+		case n < s.intents[id]:
+			if shrunk == nil {
+				shrunk = map[uint64][]state.Record{}
+			}
+			shrunk[id] = nil
+		}
+	}
+	if shrunk == nil {
+		return nil
+	}
+	for addr, f := range s.inflight {
+		if _, ok := shrunk[f.intent]; ok && !retired[addr] {
+			shrunk[f.intent] = append(shrunk[f.intent], f.rec)
+		}
+	}
+	for id, recs := range shrunk {
+		if err := b.Set(intentKey(id), encodeIntent(recs), nil); err != nil {
+			return err
 		}
 	}
 	return nil

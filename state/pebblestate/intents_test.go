@@ -93,3 +93,38 @@ func storedIntents(t *testing.T, s *pebblestate.Store) int {
 	}
 	return n
 }
+
+// TestPartlySettledIntentAfterReopen: records settled out of an intent
+// whose other records are still in flight stay settled across a reopen (a
+// crash at that point must not bring them back as sending).
+func TestPartlySettledIntentAfterReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	ctx := t.Context()
+	s := open(t, path, pebblestate.Options{})
+	var recs []state.Record
+	for i := range 10 {
+		r := statetest.FullRecord(fmt.Sprintf(`batch.b["%02d"]`, i), i)
+		r.Status = state.StatusSending
+		recs = append(recs, r)
+	}
+	if err := s.Put(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	settled := make([]state.Record, 4)
+	copy(settled, recs[:4])
+	for i := range settled {
+		settled[i].Status = state.StatusSent
+	}
+	if err := s.Put(ctx, settled); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, path, pebblestate.Options{})
+	c, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Total != 10 || c.ByStatus[state.StatusSent] != 4 || c.ByStatus[state.StatusSending] != 6 {
+		t.Errorf("after reopening: %+v, want 4 sent and 6 sending", c)
+	}
+}

@@ -76,7 +76,18 @@ type Store struct {
 	nextIntent uint64
 	inflight   map[string]flight // records announced as sending (see inflight.go)
 	intents    map[uint64]int    // intent id → its addresses still in flight
+	// unsettledAddrs holds the addresses that have an entry in the
+	// unsettled index, when unsettledKnown: settling a record then writes
+	// a deletion of its entry only if it has one, instead of a tombstone
+	// for every message sent. Unsettled records are the exception (failed
+	// requests), so the set is small; past maxTrackedUnsettled it is given
+	// up and deletions are written blindly.
+	unsettledKnown bool
+	unsettledAddrs map[string]struct{}
 }
+
+// maxTrackedUnsettled bounds the memory spent on unsettledAddrs.
+var maxTrackedUnsettled = 100_000
 
 var _ state.Store = (*Store)(nil)
 
@@ -123,7 +134,64 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.loadUnsettled(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// loadUnsettled reads the addresses of the unsettled index, unless there
+// are too many to track.
+func (s *Store) loadUnsettled() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{kindUnsettled},
+		UpperBound: prefixEnd([]byte{kindUnsettled}),
+	})
+	if err != nil {
+		return fmt.Errorf("pebblestate: reading the unsettled index: %w", err)
+	}
+	defer it.Close()
+	set := map[string]struct{}{}
+	for it.First(); it.Valid(); it.Next() {
+		if len(set) == maxTrackedUnsettled {
+			s.unsettledKnown, s.unsettledAddrs = false, nil
+			return it.Error()
+		}
+		set[string(it.Key()[1:])] = struct{}{}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("pebblestate: reading the unsettled index: %w", err)
+	}
+	s.unsettledKnown, s.unsettledAddrs = true, set
+	return nil
+}
+
+// hasUnsettledEntry reports whether address may have an entry in the
+// unsettled index. The caller holds s.mu.
+func (s *Store) hasUnsettledEntry(address string) bool {
+	if !s.unsettledKnown {
+		return true
+	}
+	_, ok := s.unsettledAddrs[address]
+	return ok
+}
+
+// noteUnsettled records, after a commit, whether address now has an entry
+// in the unsettled index. The caller holds s.mu.
+func (s *Store) noteUnsettled(address string, in bool) {
+	if !s.unsettledKnown {
+		return
+	}
+	if !in {
+		delete(s.unsettledAddrs, address)
+		return
+	}
+	if len(s.unsettledAddrs) >= maxTrackedUnsettled {
+		s.unsettledKnown, s.unsettledAddrs = false, nil
+		return
+	}
+	s.unsettledAddrs[address] = struct{}{}
 }
 
 // pebbleOptions tunes Pebble for postform's writes: one synced batch per
@@ -301,14 +369,16 @@ func (s *Store) readRecord(address string) (state.Record, bool, error) {
 	return r, true, nil
 }
 
-// putRow adds r's record and index entries to b.
-func putRow(b *pebble.Batch, r *state.Record, buf []byte) ([]byte, error) {
+// putRow adds r's record and index entries to b. The caller holds s.mu.
+func (s *Store) putRow(b *pebble.Batch, r *state.Record, buf []byte) ([]byte, error) {
 	buf = encodeRecord(buf[:0], r)
 	if err := b.Set(recordKey(r.Address), buf, nil); err != nil {
 		return buf, err
 	}
-	if err := setIndex(b, kindUnsettled, r.Address, string(r.Status), unsettled[r.Status]); err != nil {
-		return buf, err
+	if in := unsettled[r.Status]; in || s.hasUnsettledEntry(r.Address) {
+		if err := setIndex(b, kindUnsettled, r.Address, string(r.Status), in); err != nil {
+			return buf, err
+		}
 	}
 	return buf, setIndex(b, kindOpen, r.Address, string(r.Delivery), open[r.Delivery])
 }
@@ -353,11 +423,14 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	counts := maps.Clone(s.intents)
+	retired := make(map[string]bool, len(recs))
 	for i := range sending {
 		s.retire(sending[i].Address, counts)
+		retired[sending[i].Address] = true
 	}
 	for i := range settled {
 		s.retire(settled[i].Address, counts)
+		retired[settled[i].Address] = true
 	}
 	id := s.nextIntent
 	err := s.write(ctx, func(b *pebble.Batch) error {
@@ -370,11 +443,11 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 		var buf []byte
 		var err error
 		for i := range settled {
-			if buf, err = putRow(b, &settled[i], buf); err != nil {
+			if buf, err = s.putRow(b, &settled[i], buf); err != nil {
 				return err
 			}
 		}
-		return dropEmptyIntents(b, counts)
+		return s.settleIntents(b, counts, retired)
 	})
 	if err != nil {
 		return fmt.Errorf("pebblestate: put: %w", err)
@@ -385,6 +458,7 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 	}
 	for i := range settled {
 		delete(s.inflight, settled[i].Address)
+		s.noteUnsettled(settled[i].Address, unsettled[settled[i].Status])
 	}
 	for _, r := range sending {
 		s.inflight[r.Address] = flight{rec: r, intent: id}
@@ -443,13 +517,20 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 				}
 			}
 		}
-		return dropEmptyIntents(b, counts)
+		retired := make(map[string]bool, len(flying))
+		for _, a := range flying {
+			retired[a] = true
+		}
+		return s.settleIntents(b, counts, retired)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("pebblestate: delete: %w", err)
 	}
 	for _, a := range flying {
 		delete(s.inflight, a)
+	}
+	for a := range seen {
+		s.noteUnsettled(a, false)
 	}
 	for id, k := range counts {
 		if k <= 0 {
