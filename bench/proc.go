@@ -29,46 +29,50 @@ type measurement struct {
 // peak RSS. Every output line is passed to match; the last line for which it
 // returns true is kept as Summary. Output is otherwise discarded, apart from
 // a short tail kept for error messages.
+//
+// The output goes to a temporary file and is read after the process has
+// exited: a reader running alongside would take CPU from the process being
+// measured (apply -json writes a line per message) on a two-core machine.
 func measure(cmd *exec.Cmd, match func(line []byte) bool) measurement {
 	var m measurement
-	pr, pw, err := os.Pipe()
+	f, err := os.CreateTemp("", "postform-bench-out-*")
 	if err != nil {
 		m.Failed = err
 		return m
 	}
-	cmd.Stdout, cmd.Stderr = pw, pw
+	defer os.Remove(f.Name())
+	defer f.Close()
+	cmd.Stdout, cmd.Stderr = f, f
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		pw.Close()
-		pr.Close()
 		m.Failed = err
 		return m
 	}
-	pw.Close()
-	tail := newTail(20)
-	r := bufio.NewReaderSize(pr, 1<<16)
-	for {
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 {
-			tail.add(line)
-			if match != nil && match(line) {
-				m.Summary = line
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	pr.Close()
 	waitErr := cmd.Wait()
 	m.Wall = time.Since(start)
-	m.Tail = tail.String()
 	if ps := cmd.ProcessState; ps != nil {
 		m.CPU = ps.UserTime() + ps.SystemTime()
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			m.MaxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
 		}
 	}
+	tail := newTail(20)
+	if _, err := f.Seek(0, io.SeekStart); err == nil {
+		r := bufio.NewReaderSize(f, 1<<16)
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) > 0 {
+				tail.add(line)
+				if match != nil && match(line) {
+					m.Summary = line
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
+	m.Tail = tail.String()
 	if waitErr != nil {
 		m.Failed = fmt.Errorf("%s: %w", filepath.Base(cmd.Path), waitErr)
 	}
