@@ -115,6 +115,17 @@ func TestLockConcurrentApply(t *testing.T) {
 		t.Fatalf("simulator accepted %d message(s) while every send was held", n)
 	}
 
+	// The state is open in the holder alone: commands that only read it
+	// fail at once too, naming the holder, rather than read a state that
+	// is moving.
+	for _, args := range [][]string{{"plan"}, {"state", "list"}} {
+		res := run(t, dir, url, args...)
+		if res.code != 1 || !strings.Contains(collapse(res.stderr), "state is locked by postform apply") ||
+			!strings.Contains(collapse(res.stderr), fmt.Sprintf("pid %d", holderPID)) {
+			t.Errorf("%s while apply holds the state: want exit 1 naming the holder\n%s", strings.Join(args, " "), res)
+		}
+	}
+
 	// force-unlock refuses an ID that is not the holder's, and refuses to
 	// break a lock whose holder is alive.
 	bad := run(t, dir, url, "force-unlock", "not-the-lock-id")
