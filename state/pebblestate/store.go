@@ -119,10 +119,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("pebblestate: %s is not a directory (a state from an older postform?)", abs)
 	}
-	opts := pebbleOptions()
-	db, err := pebble.Open(abs, opts)
+	po := pebbleOptions()
+	db, err := pebble.Open(abs, po)
 	// The database holds its own reference to the cache while open.
-	opts.Cache.Unref()
+	po.Cache.Unref()
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
 			return nil, fmt.Errorf("pebblestate: %s: %w", abs, ErrInUse)
