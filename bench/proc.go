@@ -105,7 +105,9 @@ func buildPostform(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "postform")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/postform")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	// Pure Go, as shipped: with a C compiler at hand, Pebble would
+	// otherwise allocate its cache and memtables through cgo.
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/postform: %w\n%s", err, out)
 	}
