@@ -128,7 +128,8 @@ report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// state.db, its WAL, the lock, the plan and four reports at least.
+	// The state's files (its write-ahead log and tables), the lock, the plan
+	// and four reports at least.
 	if files < 7 {
 		t.Errorf("only %d files were checked", files)
 	}
