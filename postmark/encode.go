@@ -1,17 +1,17 @@
 package postmark
 
 import (
+	"github.com/postform/postform/internal/jsonstr"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
-	"math/bits"
 	"reflect"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 )
 
 // Request bodies are written by hand rather than by encoding/json: a batch
@@ -71,9 +71,9 @@ func appendTemplatedBatch(b []byte, ms []TemplatedMessage) ([]byte, error) {
 // appendMessage appends m as a JSON object, in Message's field order.
 func appendMessage(b []byte, m *Message) []byte {
 	b = append(b, `{"From":`...)
-	b = appendString(b, m.From)
+	b = jsonstr.Append(b, m.From)
 	b = append(b, `,"To":`...)
-	b = appendString(b, m.To)
+	b = jsonstr.Append(b, m.To)
 	b = appendStringField(b, `,"Cc":`, m.Cc)
 	b = appendStringField(b, `,"Bcc":`, m.Bcc)
 	b = appendStringField(b, `,"Subject":`, m.Subject)
@@ -98,7 +98,7 @@ func appendTemplatedMessage(b []byte, m *TemplatedMessage) ([]byte, error) {
 	if m.TemplateAlias != "" {
 		b = appendComma(b, start)
 		b = append(b, `"TemplateAlias":`...)
-		b = appendString(b, m.TemplateAlias)
+		b = jsonstr.Append(b, m.TemplateAlias)
 	}
 	if len(m.TemplateModel) > 0 {
 		b = appendComma(b, start)
@@ -115,9 +115,9 @@ func appendTemplatedMessage(b []byte, m *TemplatedMessage) ([]byte, error) {
 	}
 	b = appendComma(b, start)
 	b = append(b, `"From":`...)
-	b = appendString(b, m.From)
+	b = jsonstr.Append(b, m.From)
 	b = append(b, `,"To":`...)
-	b = appendString(b, m.To)
+	b = jsonstr.Append(b, m.To)
 	b = appendStringField(b, `,"Cc":`, m.Cc)
 	b = appendStringField(b, `,"Bcc":`, m.Bcc)
 	b = appendStringField(b, `,"Tag":`, m.Tag)
@@ -146,9 +146,9 @@ func appendCommon(b []byte, headers []Header, trackOpens *bool, trackLinks strin
 				b = append(b, ',')
 			}
 			b = append(b, `{"Name":`...)
-			b = appendString(b, h.Name)
+			b = jsonstr.Append(b, h.Name)
 			b = append(b, `,"Value":`...)
-			b = appendString(b, h.Value)
+			b = jsonstr.Append(b, h.Value)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -170,11 +170,11 @@ func appendCommon(b []byte, headers []Header, trackOpens *bool, trackLinks strin
 				b = append(b, ',')
 			}
 			b = append(b, `{"Name":`...)
-			b = appendString(b, a.Name)
+			b = jsonstr.Append(b, a.Name)
 			b = append(b, `,"Content":`...)
-			b = appendString(b, a.Content)
+			b = jsonstr.Append(b, a.Content)
 			b = append(b, `,"ContentType":`...)
-			b = appendString(b, a.ContentType)
+			b = jsonstr.Append(b, a.ContentType)
 			b = appendStringField(b, `,"ContentID":`, a.ContentID)
 			b = append(b, '}')
 		}
@@ -189,7 +189,7 @@ func appendStringField(b []byte, key, s string) []byte {
 		return b
 	}
 	b = append(b, key...)
-	return appendString(b, s)
+	return jsonstr.Append(b, s)
 }
 
 // appendStringMap appends m as an object with its keys sorted, as
@@ -206,9 +206,9 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonstr.Append(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = jsonstr.Append(b, m[k])
 	}
 	return append(b, '}')
 }
@@ -220,102 +220,6 @@ func appendCompactJSON(b []byte, raw []byte) ([]byte, error) {
 	buf := bytes.NewBuffer(b)
 	err := json.Compact(buf, raw)
 	return buf.Bytes(), err
-}
-
-const hexDigits = "0123456789abcdef"
-
-// Word-at-a-time masks for appendString's fast path.
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// load64 reads s[i:i+8] as a little-endian word; the compiler turns it
-// into one load.
-func load64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// specialBytes has the high bit set in each byte of w that is a control
-// character, '"', '\' or not ASCII. The lowest set bit is always exact
-// (the borrows that cause false positives only run upwards from a true
-// match), which is all skipPlain needs.
-func specialBytes(w uint64) uint64 {
-	ctl := (w - 0x20*lsb) &^ w
-	quote := w ^ '"'*lsb
-	quote = (quote - lsb) &^ quote
-	bslash := w ^ '\\'*lsb
-	bslash = (bslash - lsb) &^ bslash
-	return (ctl | quote | bslash | w) & msb
-}
-
-// skipPlain returns the index of the first byte of s at or after i that
-// appendString cannot copy as it is, or len(s). It looks at eight bytes
-// at a time.
-func skipPlain(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		if m := specialBytes(load64(s, i)); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return i
-		}
-	}
-	return i
-}
-
-// appendString appends s as a JSON string: '"' and '\\' are escaped, as
-// are control characters (\b, \f, \n, \r, \t, else \u00XX), U+2028 and
-// U+2029; each byte of invalid UTF-8 becomes \ufffd. '<', '>' and '&' are
-// kept as they are. This is encoding/json's output with HTML escaping off.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := skipPlain(s, 0); i < len(s); i = skipPlain(s, i) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // Request bodies live in pooled buffers. A buffer goes back to the pool

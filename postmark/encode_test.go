@@ -1,6 +1,8 @@
 package postmark
 
 import (
+	"github.com/postform/postform/internal/jsonstr"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -396,7 +398,7 @@ func TestRequestBodyContentLength(t *testing.T) {
 				}
 				for j := range res {
 					var want string
-					_ = json.Unmarshal(appendString(nil, ms[j].TextBody), &want)
+					_ = json.Unmarshal(jsonstr.Append(nil, ms[j].TextBody), &want)
 					if res[j].Message != want {
 						t.Errorf("batch %d item %d came back as %q, want %q", (g+i)%len(batches), j, res[j].Message, want)
 						return

@@ -1,6 +1,8 @@
 package postmarktest
 
 import (
+	"github.com/postform/postform/internal/jsonstr"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -326,22 +328,22 @@ func (r sendResult) appendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	if r.To != "" {
 		dst = append(dst, `"To":`...)
-		dst = appendJSONString(dst, r.To)
+		dst = jsonstr.Append(dst, r.To)
 		dst = append(dst, ',')
 	}
 	if r.SubmittedAt != "" {
 		dst = append(dst, `"SubmittedAt":`...)
-		dst = appendJSONString(dst, r.SubmittedAt)
+		dst = jsonstr.Append(dst, r.SubmittedAt)
 		dst = append(dst, ',')
 	}
 	if r.MessageID != "" {
 		dst = append(dst, `"MessageID":`...)
-		dst = appendJSONString(dst, r.MessageID)
+		dst = jsonstr.Append(dst, r.MessageID)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"ErrorCode":`...)
 	dst = strconv.AppendInt(dst, int64(r.ErrorCode), 10)
 	dst = append(dst, `,"Message":`...)
-	dst = appendJSONString(dst, r.Message)
+	dst = jsonstr.Append(dst, r.Message)
 	return append(dst, '}')
 }

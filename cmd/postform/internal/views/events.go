@@ -1,9 +1,10 @@
 package views
 
 import (
+	"github.com/postform/postform/internal/jsonstr"
+
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // The JSON lines below are written once per message (planned_message by
@@ -44,11 +45,11 @@ type plannedMessageEvent struct {
 // submitted_at outside years 0–9999): such a line has never been written.
 func (ev *plannedMessageEvent) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, `{"action":`...)
-	b = appendJSONString(b, ev.Action)
+	b = jsonstr.Append(b, ev.Action)
 	b = append(b, `,"address":`...)
-	b = appendJSONString(b, ev.Address)
+	b = jsonstr.Append(b, ev.Address)
 	b = append(b, `,"batch":`...)
-	b = appendJSONString(b, ev.Batch)
+	b = jsonstr.Append(b, ev.Batch)
 	if len(ev.Diagnostics) > 0 {
 		b = append(b, `,"diagnostics":[`...)
 		for i := range ev.Diagnostics {
@@ -61,7 +62,7 @@ func (ev *plannedMessageEvent) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if ev.Digest != "" {
 		b = append(b, `,"digest":`...)
-		b = appendJSONString(b, ev.Digest)
+		b = jsonstr.Append(b, ev.Digest)
 	}
 	if ev.ErrorCode != nil {
 		b = append(b, `,"error_code":`...)
@@ -69,16 +70,16 @@ func (ev *plannedMessageEvent) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if ev.ErrorMessage != nil {
 		b = append(b, `,"error_message":`...)
-		b = appendJSONString(b, *ev.ErrorMessage)
+		b = jsonstr.Append(b, *ev.ErrorMessage)
 	}
 	b = append(b, `,"key":`...)
-	b = appendJSONString(b, ev.Key)
+	b = jsonstr.Append(b, ev.Key)
 	if ev.MessageID != "" {
 		b = append(b, `,"message_id":`...)
-		b = appendJSONString(b, ev.MessageID)
+		b = jsonstr.Append(b, ev.MessageID)
 	}
 	b = append(b, `,"subject":`...)
-	b = appendJSONString(b, ev.Subject)
+	b = jsonstr.Append(b, ev.Subject)
 	if ev.SubmittedAt != nil {
 		b = append(b, `,"submitted_at":`...)
 		var ok bool
@@ -88,12 +89,12 @@ func (ev *plannedMessageEvent) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if ev.Template != "" {
 		b = append(b, `,"template":`...)
-		b = appendJSONString(b, ev.Template)
+		b = jsonstr.Append(b, ev.Template)
 	}
 	b = append(b, `,"to":`...)
-	b = appendJSONString(b, ev.To)
+	b = jsonstr.Append(b, ev.To)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, ev.Type)
+	b = jsonstr.Append(b, ev.Type)
 	return append(b, '}'), true
 }
 
@@ -112,7 +113,7 @@ type messageResultEvent struct {
 // appendJSON appends the event as one JSON object, without a newline.
 func (ev *messageResultEvent) appendJSON(b []byte) []byte {
 	b = append(b, `{"address":`...)
-	b = appendJSONString(b, ev.Address)
+	b = jsonstr.Append(b, ev.Address)
 	b = append(b, `,"attempts":`...)
 	b = strconv.AppendInt(b, int64(ev.Attempts), 10)
 	if ev.ErrorCode != nil {
@@ -121,16 +122,16 @@ func (ev *messageResultEvent) appendJSON(b []byte) []byte {
 	}
 	if ev.ErrorMessage != nil {
 		b = append(b, `,"error_message":`...)
-		b = appendJSONString(b, *ev.ErrorMessage)
+		b = jsonstr.Append(b, *ev.ErrorMessage)
 	}
 	if ev.MessageID != "" {
 		b = append(b, `,"message_id":`...)
-		b = appendJSONString(b, ev.MessageID)
+		b = jsonstr.Append(b, ev.MessageID)
 	}
 	b = append(b, `,"outcome":`...)
-	b = appendJSONString(b, ev.Outcome)
+	b = jsonstr.Append(b, ev.Outcome)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, ev.Type)
+	b = jsonstr.Append(b, ev.Type)
 	return append(b, '}')
 }
 
@@ -138,18 +139,18 @@ func (ev *messageResultEvent) appendJSON(b []byte) []byte {
 // order, omitempty as tagged).
 func (d *Diagnostic) appendJSON(b []byte) []byte {
 	b = append(b, `{"severity":`...)
-	b = appendJSONString(b, d.Severity)
+	b = jsonstr.Append(b, d.Severity)
 	b = append(b, `,"summary":`...)
-	b = appendJSONString(b, d.Summary)
+	b = jsonstr.Append(b, d.Summary)
 	b = append(b, `,"detail":`...)
-	b = appendJSONString(b, d.Detail)
+	b = jsonstr.Append(b, d.Detail)
 	if d.Address != "" {
 		b = append(b, `,"address":`...)
-		b = appendJSONString(b, d.Address)
+		b = jsonstr.Append(b, d.Address)
 	}
 	if r := d.Range; r != nil {
 		b = append(b, `,"range":{"filename":`...)
-		b = appendJSONString(b, r.Filename)
+		b = jsonstr.Append(b, r.Filename)
 		b = append(b, `,"start":`...)
 		b = r.Start.appendJSON(b)
 		b = append(b, `,"end":`...)
@@ -158,7 +159,7 @@ func (d *Diagnostic) appendJSON(b []byte) []byte {
 	}
 	if d.Snippet != "" {
 		b = append(b, `,"snippet":`...)
-		b = appendJSONString(b, d.Snippet)
+		b = jsonstr.Append(b, d.Snippet)
 	}
 	return append(b, '}')
 }
@@ -184,72 +185,4 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"'), true
-}
-
-// jsonNeedsEscape marks the ASCII bytes encoding/json escapes when HTML
-// escaping is off (JSONLines turns it off): control characters, the quote
-// and the backslash. Bytes from 0x80 up are looked at rune by rune.
-var jsonNeedsEscape = [utf8.RuneSelf]bool{'"': true, '\\': true}
-
-func init() {
-	for c := range 0x20 {
-		jsonNeedsEscape[c] = true
-	}
-}
-
-const lowerHex = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string exactly as encoding/json does
-// with SetEscapeHTML(false): short escapes for \b \f \n \r \t, \u00XX (lower
-// case) for other control characters, \" and \\, U+2028 and U+2029 escaped
-// (JavaScript would end a line there), and every invalid UTF-8 byte replaced
-// by \ufffd. <, > and & pass through.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0 // s[start:i] is pending, to be copied as is
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !jsonNeedsEscape[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, `\b`...)
-			case '\f':
-				b = append(b, `\f`...)
-			case '\n':
-				b = append(b, `\n`...)
-			case '\r':
-				b = append(b, `\r`...)
-			case '\t':
-				b = append(b, `\t`...)
-			default:
-				b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', lowerHex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -1,6 +1,8 @@
 package views
 
 import (
+	"github.com/postform/postform/internal/jsonstr"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -250,8 +252,8 @@ func TestAppendJSONString(t *testing.T) {
 	}
 	for _, s := range cases {
 		want := bytes.TrimSuffix(encodeLine(t, s), []byte("\n"))
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendJSONString(%q) = %q, want %q", s, got, want)
+		if got := jsonstr.Append(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("jsonstr.Append(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
