@@ -1,7 +1,7 @@
 // Package pebblestate is postform's embedded state store: an implementation
 // of state.Store in one Pebble database directory (by default
-// .postform/state), a pure-Go log-structured merge tree, so no C compiler
-// is needed.
+// .postform/state.db), a pure-Go log-structured merge tree, so no C
+// compiler is needed.
 //
 // # Why a log-structured store
 //

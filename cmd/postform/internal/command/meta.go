@@ -129,7 +129,7 @@ var unsafePath = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (m *meta) resolveTarget(ev *config.Evaluated, simulate bool) (*target, error) {
 	base := filepath.Join(m.dir, ".postform")
 	if simulate {
-		return &target{name: "simulator", statePath: filepath.Join(base, "simulate", "state"), lockPath: filepath.Join(base, "simulate", "state.lock")}, nil
+		return &target{name: "simulator", statePath: filepath.Join(base, "simulate", "state.db"), lockPath: filepath.Join(base, "simulate", "state.lock")}, nil
 	}
 	t := &target{baseURL: postmark.DefaultBaseURL}
 	if ev != nil {
@@ -146,11 +146,11 @@ func (m *meta) resolveTarget(ev *config.Evaluated, simulate bool) (*target, erro
 	}
 	t.name = strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/")
 	if t.name == strings.TrimSuffix(postmark.DefaultBaseURL, "/") {
-		t.statePath = filepath.Join(base, "state")
+		t.statePath = filepath.Join(base, "state.db")
 		t.lockPath = filepath.Join(base, "state.lock")
 	} else {
 		dir := filepath.Join(base, "targets", strings.Trim(unsafePath.ReplaceAllString(u.Host+u.Path, "_"), "_"))
-		t.statePath = filepath.Join(dir, "state")
+		t.statePath = filepath.Join(dir, "state.db")
 		t.lockPath = filepath.Join(dir, "state.lock")
 	}
 	return t, nil
