@@ -366,10 +366,14 @@ func TestApplyStopsWhenStateCannotBeWritten(t *testing.T) {
 	if !errors.As(err, &se) || !errors.Is(err, errDisk) {
 		t.Fatalf("err = %v, want a state write error", err)
 	}
-	// Exactly what was recorded was sent: batches 1, 2 and 3 (3's sending
-	// commit succeeded, its result commit failed); nothing after.
-	if n := f.sim.AcceptedCount(); n != 60 {
-		t.Errorf("simulator accepted %d, want 60", n)
+	// Five commits succeed: the sending and result commits of batches 1
+	// and 2 and the sending commit of batch 3, in an order that depends on
+	// timing (two workers: batch 3's sending commit may come before or after
+	// batch 2's result). So batches 1 and 2 were sent, batch 3 was sent if
+	// its slot came before the run stopped, and nothing after it: a batch
+	// whose sending commit failed never left.
+	if n := f.sim.AcceptedCount(); n != 40 && n != 60 {
+		t.Errorf("simulator accepted %d, want 40 or 60", n)
 	}
 	recorded := map[string]bool{}
 	_ = state.Each(context.Background(), f.st, state.Filter{}, func(r state.Record) error {
