@@ -50,16 +50,24 @@ func TestRecordCodecRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back) != len(recs) || back[3].Address != recs[3].Address || back[3].PFID != recs[3].PFID {
-		t.Errorf("intent round trip: %d records, third %+v", len(back), back[3])
+	want := make([]state.Record, len(recs))
+	for i := range recs {
+		want[i] = normalize(recs[i])
+	}
+	if d := cmp.Diff(want, back); d != "" {
+		t.Errorf("intent round trip (-want +got):\n%s", d)
 	}
 }
 
 // FuzzDecode: damaged bytes are refused with an error, never a panic, and
-// whatever decodes re-encodes to the same bytes.
+// whatever decodes re-encodes to bytes that decode to the same record.
 func FuzzDecode(f *testing.F) {
 	r := statetest.FullRecord("batch.a[\"x\"]", 3)
-	f.Add(encodeRecord(nil, &r))
+	enc := encodeRecord(nil, &r)
+	f.Add(enc)
+	// The last field (Duplicates, 0) as a two-byte varint: decodable but
+	// not what encodeRecord writes, so the re-encoding differs.
+	f.Add(append(enc[:len(enc)-1:len(enc)-1], 0x80, 0x00))
 	f.Add([]byte{recordFormat})
 	f.Add([]byte{})
 	f.Add(encodeIntent([]state.Record{r}))

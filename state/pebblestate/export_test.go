@@ -29,3 +29,22 @@ func SetMaxTrackedUnsettled(n int) func() {
 	maxTrackedUnsettled = n
 	return func() { maxTrackedUnsettled = old }
 }
+
+// IndexEntries returns the entries of the unsettled ("u") and open ("o")
+// indexes as "u address=value" strings, in key order.
+func IndexEntries(s *Store) ([]string, error) {
+	var out []string
+	for _, kind := range []byte{kindUnsettled, kindOpen} {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kind}, UpperBound: prefixEnd([]byte{kind})})
+		if err != nil {
+			return nil, err
+		}
+		for it.First(); it.Valid(); it.Next() {
+			out = append(out, string(kind)+" "+string(it.Key()[1:])+"="+string(it.Value()))
+		}
+		if err := it.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -181,7 +181,7 @@ func TestLayoutVersion(t *testing.T) {
 			t.Fatalf("open %d: lineage %q, want %q", i, m.Lineage, lineage)
 		}
 		if i == 2 {
-			// A store from a newer postform is refused, untouched.
+			// A store from a newer postform is refused.
 			if err := pebblestate.SetLayoutVersion(s, "2"); err != nil {
 				t.Fatal(err)
 			}
@@ -190,9 +190,12 @@ func TestLayoutVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := pebblestate.Open(t.Context(), path, pebblestate.Options{Target: "simulator"})
-	if !errors.Is(err, pebblestate.ErrSchemaTooNew) {
-		t.Fatalf("Open of a newer layout: err = %v, want ErrSchemaTooNew", err)
+	// Twice: the refused Open must not have rewritten the version.
+	for range 2 {
+		_, err := pebblestate.Open(t.Context(), path, pebblestate.Options{Target: "simulator"})
+		if !errors.Is(err, pebblestate.ErrSchemaTooNew) {
+			t.Fatalf("Open of a newer layout: err = %v, want ErrSchemaTooNew", err)
+		}
 	}
 }
 
@@ -292,72 +295,70 @@ func TestCrashChild(t *testing.T) {
 // arbitrary point and checks that every Put is all or nothing, that every
 // Put reported as returned survived, and that the serial matches.
 func TestCrashConsistency(t *testing.T) {
-	{
-		for round, killAfter := range []int{3, 17, 60} {
-			t.Run(fmt.Sprint(round), func(t *testing.T) {
-				t.Parallel()
-				path := filepath.Join(t.TempDir(), "state")
-				cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-				cmd.Env = append(os.Environ(), crashEnvPath+"="+path)
-				out, err := cmd.StdoutPipe()
+	for round, killAfter := range []int{3, 17, 60} {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "state")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+			cmd.Env = append(os.Environ(), crashEnvPath+"="+path)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(out)
+			reported := -1
+			killed := false
+			for sc.Scan() {
+				b, err := strconv.Atoi(sc.Text())
 				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				sc := bufio.NewScanner(out)
-				reported := -1
-				killed := false
-				for sc.Scan() {
-					b, err := strconv.Atoi(sc.Text())
-					if err != nil {
-						if !killed {
-							cmd.Process.Kill()
-						}
-						cmd.Wait()
-						t.Fatalf("child: %s", sc.Text())
+					if !killed {
+						cmd.Process.Kill()
 					}
-					reported = b
-					if b == killAfter && !killed {
-						// SIGKILL: no deferred code, no Close.
-						if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-							t.Fatal(err)
-						}
-						killed = true
+					cmd.Wait()
+					t.Fatalf("child: %s", sc.Text())
+				}
+				reported = b
+				if b == killAfter && !killed {
+					// SIGKILL: no deferred code, no Close.
+					if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+						t.Fatal(err)
 					}
+					killed = true
 				}
-				werr := cmd.Wait()
-				if !killed {
-					t.Fatalf("child exited before it was killed: %v", werr)
-				}
+			}
+			werr := cmd.Wait()
+			if !killed {
+				t.Fatalf("child exited before it was killed: %v", werr)
+			}
 
-				s := open(t, path, pebblestate.Options{})
-				perBatch := map[string]int{}
-				err = state.Each(t.Context(), s, state.Filter{}, func(r state.Record) error {
-					perBatch[r.Batch]++
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				committed := len(perBatch)
-				for b := range committed {
-					if n := perBatch[strconv.Itoa(b)]; n != crashBatch {
-						t.Errorf("batch %d has %d records, want %d (batches: %v)", b, n, crashBatch, perBatch)
-					}
-				}
-				if committed <= reported {
-					t.Errorf("child reported batch %d as committed, but only %d batches survived", reported, committed)
-				}
-				m, err := s.Meta(t.Context())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if m.Serial != int64(committed) {
-					t.Errorf("serial = %d with %d committed Puts", m.Serial, committed)
-				}
+			s := open(t, path, pebblestate.Options{})
+			perBatch := map[string]int{}
+			err = state.Each(t.Context(), s, state.Filter{}, func(r state.Record) error {
+				perBatch[r.Batch]++
+				return nil
 			})
-		}
+			if err != nil {
+				t.Fatal(err)
+			}
+			committed := len(perBatch)
+			for b := range committed {
+				if n := perBatch[strconv.Itoa(b)]; n != crashBatch {
+					t.Errorf("batch %d has %d records, want %d (batches: %v)", b, n, crashBatch, perBatch)
+				}
+			}
+			if committed <= reported {
+				t.Errorf("child reported batch %d as committed, but only %d batches survived", reported, committed)
+			}
+			m, err := s.Meta(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Serial != int64(committed) {
+				t.Errorf("serial = %d with %d committed Puts", m.Serial, committed)
+			}
+		})
 	}
 }
