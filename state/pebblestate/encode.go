@@ -192,7 +192,10 @@ func encodeRecord(dst []byte, r *state.Record) []byte {
 	num := func(n int64) { dst = binary.AppendVarint(dst, n) }
 	var prev int64
 	tim := func(t time.Time) {
-		n, _ := encodeTime(t) // checked by checkRecord
+		var n int64 // the zero time; checkRecord refused the unstorable ones
+		if !t.IsZero() {
+			n = t.UnixNano()
+		}
 		if n == 0 {
 			dst = binary.AppendUvarint(dst, 0)
 			return

@@ -73,11 +73,13 @@ func (s *Store) retire(address string, counts map[uint64]int) {
 }
 
 // settleIntents adds to b the deletion of the intents whose count fell to
-// zero in counts, and rewrites those that lost some addresses but not all,
-// so that a crash never brings back a record that was settled since (it
-// would shadow the stored row as "sending"). retired holds the addresses
-// leaving their intents in this write. The caller holds s.mu.
-func (s *Store) settleIntents(b *pebble.Batch, counts map[uint64]int, retired map[string]bool) error {
+// zero in counts (and drops them from counts, the copy of s.intents that
+// becomes it after the commit), and rewrites those that lost some
+// addresses but not all, so that a crash never brings back a record that
+// was settled since (it would shadow the stored row as "sending").
+// leaving reports whether an address leaves its intent in this write. The
+// caller holds s.mu.
+func (s *Store) settleIntents(b *pebble.Batch, counts map[uint64]int, leaving func(string) bool) error {
 	var shrunk map[uint64][]state.Record
 	for id, n := range counts {
 		switch {
@@ -85,6 +87,7 @@ func (s *Store) settleIntents(b *pebble.Batch, counts map[uint64]int, retired ma
 			if err := b.Delete(intentKey(id), nil); err != nil {
 				return err
 			}
+			delete(counts, id)
 		case n < s.intents[id]:
 			if shrunk == nil {
 				shrunk = map[uint64][]state.Record{}
@@ -96,7 +99,7 @@ func (s *Store) settleIntents(b *pebble.Batch, counts map[uint64]int, retired ma
 		return nil
 	}
 	for addr, f := range s.inflight {
-		if _, ok := shrunk[f.intent]; ok && !retired[addr] {
+		if _, ok := shrunk[f.intent]; ok && !leaving(addr) {
 			shrunk[f.intent] = append(shrunk[f.intent], f.rec)
 		}
 	}

@@ -431,14 +431,8 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	counts := maps.Clone(s.intents)
-	retired := make(map[string]bool, len(recs))
-	for i := range sending {
-		s.retire(sending[i].Address, counts)
-		retired[sending[i].Address] = true
-	}
-	for i := range settled {
-		s.retire(settled[i].Address, counts)
-		retired[settled[i].Address] = true
+	for a := range last {
+		s.retire(a, counts)
 	}
 	id := s.nextIntent
 	err := s.write(ctx, func(b *pebble.Batch) error {
@@ -455,7 +449,7 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 				return err
 			}
 		}
-		return s.settleIntents(b, counts, retired)
+		return s.settleIntents(b, counts, func(a string) bool { _, ok := last[a]; return ok })
 	})
 	if err != nil {
 		return fmt.Errorf("pebblestate: put: %w", err)
@@ -470,11 +464,6 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 	}
 	for _, r := range sending {
 		s.inflight[r.Address] = flight{rec: r, intent: id}
-	}
-	for id, n := range counts {
-		if n <= 0 {
-			delete(counts, id)
-		}
 	}
 	s.intents = counts
 	return nil
@@ -525,11 +514,7 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 				}
 			}
 		}
-		retired := make(map[string]bool, len(flying))
-		for _, a := range flying {
-			retired[a] = true
-		}
-		return s.settleIntents(b, counts, retired)
+		return s.settleIntents(b, counts, func(a string) bool { return seen[a] })
 	})
 	if err != nil {
 		return 0, fmt.Errorf("pebblestate: delete: %w", err)
@@ -539,11 +524,6 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 	}
 	for a := range seen {
 		s.noteUnsettled(a, false)
-	}
-	for id, k := range counts {
-		if k <= 0 {
-			delete(counts, id)
-		}
 	}
 	s.intents = counts
 	return n, nil
