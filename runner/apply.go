@@ -287,21 +287,15 @@ func (a *applier) stopped(reason string) {
 }
 
 // collect reads every record matching f. Used for the (small) sets of
-// unsettled messages.
+// unsettled messages, which the store finds through its unsettled index.
 func (a *applier) collect(ctx context.Context, f state.Filter) ([]state.Record, error) {
 	var out []state.Record
-	// One status at a time: a single-valued filter can use the store's
-	// status index instead of scanning every record.
-	for _, s := range f.Statuses {
-		one := f
-		one.Statuses = []state.Status{s}
-		err := state.Each(ctx, a.st, one, func(r state.Record) error {
-			out = append(out, r)
-			return nil
-		})
-		if err != nil {
-			return nil, &StateError{Op: "read", Err: err}
-		}
+	err := state.Each(ctx, a.st, f, func(r state.Record) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, &StateError{Op: "read", Err: err}
 	}
 	return out, nil
 }

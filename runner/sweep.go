@@ -130,7 +130,7 @@ func (sw *sweeper) window(ctx context.Context, search postmark.BounceSearch, fro
 		total := first.TotalCount
 		end := min(total, sweepPageEnd)
 		ordered := newestFirst(first.Bounces, time.Time{})
-		pages := []*postmark.BounceList{first}
+		last := first.Bounces // the latest page that held bounces
 		for offset := len(first.Bounces); offset < end && !sw.full; {
 			page, err := sw.list(ctx, search, from, to, offset)
 			if err != nil {
@@ -140,9 +140,12 @@ func (sw *sweeper) window(ctx context.Context, search postmark.BounceSearch, fro
 				break // fewer than TotalCount said (bounces expired meanwhile)
 			}
 			sw.keep(page.Bounces)
-			prev := pages[len(pages)-1].Bounces
-			ordered = ordered && newestFirst(page.Bounces, prev[len(prev)-1].BouncedAt)
-			pages = append(pages[:0], page)
+			var after time.Time // no bound when the first page was empty
+			if len(last) > 0 {
+				after = last[len(last)-1].BouncedAt
+			}
+			ordered = ordered && newestFirst(page.Bounces, after)
+			last = page.Bounces
 			offset += len(page.Bounces)
 		}
 		if total <= sweepPageEnd || sw.full {
@@ -151,7 +154,6 @@ func (sw *sweeper) window(ctx context.Context, search postmark.BounceSearch, fro
 		if !ordered {
 			return sw.bisect(ctx, search, from, to)
 		}
-		last := pages[len(pages)-1].Bounces
 		if len(last) == 0 {
 			return sw.bisect(ctx, search, from, to)
 		}
