@@ -91,7 +91,7 @@ batch "b" {
 	if got["a"] != "[]" || got["b"] != "[]" {
 		t.Errorf("valid messages reported %q and %q", got["a"], got["b"])
 	}
-	if !strings.Contains(got["c"], "only strings, numbers and bools") && !strings.Contains(got["c"], "Invalid") {
+	if !strings.Contains(got["c"], "Invalid template interpolation value") || !strings.Contains(got["c"], "only strings, numbers and bools") {
 		t.Errorf("a list interpolated into a measured body: %q", got["c"])
 	}
 	if !strings.Contains(got["d"], "Body too large") {

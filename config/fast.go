@@ -45,9 +45,9 @@ type fastExpr struct {
 	lhs, rhs *fastExpr
 }
 
-// compileFast compiles expr. keyRoot and valueRoot name the traversal roots
-// that stand for the message's key and value: "each" (with ".key" and
-// ".value" steps) in batch arguments, or the for expression's variables.
+// compileFast compiles expr. In batch arguments (inFor nil) the message's
+// key and value are each.key and each.value; inside a for_each for
+// expression (inFor set) they are its key and value variables.
 func compileFast(expr hcl.Expression, inFor *hclsyntax.ForExpr) *fastExpr {
 	fx := &fastExpr{kind: fastGeneric, expr: expr}
 	roots := []string{"each"}

@@ -63,8 +63,8 @@ func (s *keySet) add(key string, row rowRef) (rowRef, bool) {
 }
 
 // keyAt recomputes the for_each key of an earlier row of the renderer's
-// data file. It is called only when two keys share a hash, between messages,
-// and leaves the renderer ready for the next row.
+// data file. It is called only when two keys share a hash, on a renderer
+// of the key set's own, so it may set the renderer's row freely.
 func (r *renderer) keyAt(ref rowRef) (string, bool) {
 	cs := r.b.csv
 	rd := csv.NewReader(bytes.NewReader(cs.src[ref.off:]))
@@ -73,13 +73,8 @@ func (r *renderer) keyAt(ref rowRef) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	saved, savedIndex := r.env, r.index
-	defer func() {
-		r.env, r.index = saved, savedIndex
-		r.iterSet, r.eachSet = false, false
-	}()
 	r.env.key, r.env.value, r.env.record = "", cty.NilVal, record
-	r.index, r.iterSet = int(ref.index), false
+	r.index, r.iterSet, r.eachSet = int(ref.index), false, false
 	v, diags := r.evalIter(cs.key)
 	if diags.HasErrors() || containsMarked(v) {
 		return "", false

@@ -119,11 +119,7 @@ type csvRow struct {
 	src    *csvSource
 	record []string
 	rng    hcl.Range
-	fields []fieldPos // where each field starts
 }
-
-// fieldPos is the line and column (1-based) where a field starts.
-type fieldPos struct{ line, column int }
 
 func (b *Batch) newRenderer() *renderer {
 	ctx := b.s.global.NewChild()
@@ -173,9 +169,6 @@ func (r *renderer) evalIter(fx *fastExpr) (cty.Value, hcl.Diagnostics) {
 
 // evalBatch evaluates a batch argument for the current message.
 func (r *renderer) evalBatch(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
-	if v, ok := r.b.constants[expr]; ok {
-		return v, nil
-	}
 	if fx, ok := r.b.fast[expr]; ok {
 		r.env.ensure = r.ensureEachFn
 		return fx.eval(&r.env, r.ctx)
@@ -315,7 +308,6 @@ func (r *renderer) streamCSVWith(adjust func(*keySet), yield func(*Message, hcl.
 	}()
 	for range workers {
 		wr := r.b.newRenderer()
-		wr.check = r.check
 		go func() {
 			defer wg.Done()
 			for c := range work {
@@ -359,10 +351,9 @@ type csvItem struct {
 	measure bool // Batch.Check after the first message: measure the bodies
 	key     string
 	value   cty.Value // the for expression's value, or cty.NilVal for the row itself
-	record  []string
 	index   int
 	ref     rowRef
-	row     csvRow
+	row     csvRow // with a copy of the record
 
 	msg   *Message
 	diags hcl.Diagnostics
@@ -370,7 +361,7 @@ type csvItem struct {
 
 // renderItem renders it with r.
 func (r *renderer) renderItem(it *csvItem) {
-	r.env.key, r.env.value, r.env.record = "", it.value, it.record
+	r.env.key, r.env.value, r.env.record = "", it.value, it.row.record
 	r.index, r.iterSet, r.eachSet = it.index, false, false
 	r.row = &it.row
 	r.measureBodies = it.measure
@@ -477,23 +468,17 @@ func (r *renderer) readRows(emit func(*csvItem) bool) {
 			continue
 		}
 		// The reader reuses its record slice (the strings are new for
-		// every row), and field positions are only known while the row
-		// is current: keep copies.
+		// every row): keep a copy.
 		it := &csvItem{
 			render:  true,
 			measure: r.check && !first,
 			key:     key,
 			value:   value,
-			record:  slices.Clone(record),
 			index:   index,
 			ref:     rowRef{off: start, line: int32(line), index: int32(index)},
-			row:     csvRow{src: cs, rng: rng, fields: make([]fieldPos, len(record))},
+			row:     csvRow{src: cs, rng: rng, record: slices.Clone(record)},
 		}
-		it.row.record = it.record
 		first = false
-		for i := range record {
-			it.row.fields[i].line, it.row.fields[i].column = rd.FieldPos(i)
-		}
 		if !emit(it) {
 			return
 		}
@@ -502,10 +487,18 @@ func (r *renderer) readRows(emit func(*csvItem) bool) {
 
 // fieldRange returns the source range of column col in the current row.
 func (row *csvRow) fieldRange(col int) hcl.Range {
-	line, column := row.fields[col].line, row.fields[col].column
-	if line != row.rng.Start.Line {
+	// Only a diagnostic asks, so the row is read again here rather than
+	// every field's position kept for every row.
+	rd := csv.NewReader(bytes.NewReader(row.src.src[row.rng.Start.Byte:]))
+	rd.FieldsPerRecord = len(row.src.header)
+	if _, err := rd.Read(); err != nil {
+		return row.rng
+	}
+	relLine, column := rd.FieldPos(col)
+	if relLine != 1 {
 		return row.rng // a quoted field spanning lines: point at the row
 	}
+	line := row.rng.Start.Line
 	startByte := row.rng.Start.Byte + column - 1
 	width := len(row.record[col])
 	if startByte < len(row.src.src) && row.src.src[startByte] == '"' {
@@ -783,6 +776,17 @@ func (r *renderer) validName(name string) bool {
 }
 
 // content renders a subject or body template with the data variables.
+func (e *msgEval) content(field string, expr hcl.Expression, t *templateRenderer) string {
+	if expr == nil {
+		return ""
+	}
+	s, ok := t.render(expr, e.r.cctx)
+	if !e.rendered(field, t, ok) {
+		return ""
+	}
+	return s
+}
+
 // size is content for a measured body: it checks the rendering and returns
 // its length.
 func (e *msgEval) size(field string, expr hcl.Expression, t *templateRenderer) int {
@@ -790,29 +794,22 @@ func (e *msgEval) size(field string, expr hcl.Expression, t *templateRenderer) i
 		return 0
 	}
 	n, ok := t.size(expr, e.r.cctx)
-	e.diags = append(e.diags, t.diags...)
-	if !ok {
-		e.markFailed(field)
+	if !e.rendered(field, t, ok) {
 		return 0
-	}
-	if _, sensitive := t.marks[funcs.Sensitive]; sensitive {
-		e.m.Sensitive = append(e.m.Sensitive, field)
 	}
 	return n
 }
 
-func (e *msgEval) content(field string, expr hcl.Expression, t *templateRenderer) string {
-	if expr == nil {
-		return ""
-	}
-	s, ok := t.render(expr, e.r.cctx)
+// rendered takes in t's diagnostics and marks for field after a
+// rendering, and reports whether it succeeded.
+func (e *msgEval) rendered(field string, t *templateRenderer, ok bool) bool {
 	e.diags = append(e.diags, t.diags...)
 	if !ok {
 		e.markFailed(field)
-		return ""
+		return false
 	}
 	if _, sensitive := t.marks[funcs.Sensitive]; sensitive {
 		e.m.Sensitive = append(e.m.Sensitive, field)
 	}
-	return s
+	return true
 }

@@ -33,17 +33,15 @@ type Batch struct {
 	// streamPerMessage is set when message_stream depends on each and is
 	// evaluated for every message.
 	streamPerMessage bool
-	// constants holds the values of batch arguments that do not depend on
-	// each, evaluated once by Evaluate instead of once per message.
-	constants map[hcl.Expression]cty.Value
 	// dataItems and metadataItems are set when data and metadata are object
 	// constructors with static keys (see staticObjectItems).
 	dataItems, metadataItems []objectItem
 	// metadataRanges locates the items of a metadata object constructor by
 	// key, for diagnostics.
 	metadataRanges map[string]objectItem
-	// fast holds the compiled form of every per-message expression of the
-	// batch's arguments (see fastExpr).
+	// fast holds the compiled form of every expression of the batch's
+	// arguments (see fastExpr); an argument that does not depend on each is
+	// evaluated once by Evaluate and held as a literal.
 	fast map[hcl.Expression]*fastExpr
 	// contentNeedsEach is set when a subject or body refers to each
 	// directly rather than through data.
@@ -171,7 +169,8 @@ func (s *evalState) prepareBatch(bb *batchBlock) (*Batch, hcl.Diagnostics) {
 func (s *evalState) prepareConstants(b *Batch) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	bb := b.src
-	b.constants = map[hcl.Expression]cty.Value{}
+	b.fast = map[hcl.Expression]*fastExpr{}
+	constant := map[hcl.Expression]bool{}
 	for _, expr := range []hcl.Expression{bb.From, bb.To, bb.Cc, bb.Bcc, bb.ReplyTo, bb.Tag, bb.Metadata,
 		bb.Headers, bb.TrackOpens, bb.TrackLinks, bb.MessageStream} {
 		if expr == nil || refersTo(expr, "each") {
@@ -180,7 +179,8 @@ func (s *evalState) prepareConstants(b *Batch) hcl.Diagnostics {
 		v, moreDiags := expr.Value(s.global)
 		diags = append(diags, moreDiags...)
 		if !moreDiags.HasErrors() {
-			b.constants[expr] = v
+			b.fast[expr] = &fastExpr{kind: fastLiteral, expr: expr, lit: v}
+			constant[expr] = true
 		}
 	}
 	if bb.Data != nil && refersTo(bb.Data, "each") {
@@ -204,7 +204,6 @@ func (s *evalState) prepareConstants(b *Batch) hcl.Diagnostics {
 			b.metadataRanges[item.name] = item
 		}
 	}
-	b.fast = map[hcl.Expression]*fastExpr{}
 	compile := func(expr hcl.Expression) {
 		if expr != nil {
 			b.fast[expr] = compileFast(expr, nil)
@@ -212,7 +211,7 @@ func (s *evalState) prepareConstants(b *Batch) hcl.Diagnostics {
 	}
 	for _, expr := range []hcl.Expression{bb.From, bb.To, bb.Cc, bb.Bcc, bb.ReplyTo, bb.Tag, bb.Metadata,
 		bb.Headers, bb.TrackOpens, bb.TrackLinks, bb.MessageStream, bb.Attachments, bb.Data} {
-		if _, constant := b.constants[expr]; !constant {
+		if !constant[expr] {
 			compile(expr)
 		}
 	}
