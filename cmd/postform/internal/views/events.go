@@ -64,14 +64,7 @@ func (ev *plannedMessageEvent) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, `,"digest":`...)
 		b = jsonstr.Append(b, ev.Digest)
 	}
-	if ev.ErrorCode != nil {
-		b = append(b, `,"error_code":`...)
-		b = strconv.AppendInt(b, int64(*ev.ErrorCode), 10)
-	}
-	if ev.ErrorMessage != nil {
-		b = append(b, `,"error_message":`...)
-		b = jsonstr.Append(b, *ev.ErrorMessage)
-	}
+	b = appendError(b, ev.ErrorCode, ev.ErrorMessage)
 	b = append(b, `,"key":`...)
 	b = jsonstr.Append(b, ev.Key)
 	if ev.MessageID != "" {
@@ -116,14 +109,7 @@ func (ev *messageResultEvent) appendJSON(b []byte) []byte {
 	b = jsonstr.Append(b, ev.Address)
 	b = append(b, `,"attempts":`...)
 	b = strconv.AppendInt(b, int64(ev.Attempts), 10)
-	if ev.ErrorCode != nil {
-		b = append(b, `,"error_code":`...)
-		b = strconv.AppendInt(b, int64(*ev.ErrorCode), 10)
-	}
-	if ev.ErrorMessage != nil {
-		b = append(b, `,"error_message":`...)
-		b = jsonstr.Append(b, *ev.ErrorMessage)
-	}
+	b = appendError(b, ev.ErrorCode, ev.ErrorMessage)
 	if ev.MessageID != "" {
 		b = append(b, `,"message_id":`...)
 		b = jsonstr.Append(b, ev.MessageID)
@@ -185,4 +171,18 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"'), true
+}
+
+// appendError appends the optional error_code and error_message members
+// that both per-message events carry.
+func appendError(b []byte, code *int, msg *string) []byte {
+	if code != nil {
+		b = append(b, `,"error_code":`...)
+		b = strconv.AppendInt(b, int64(*code), 10)
+	}
+	if msg != nil {
+		b = append(b, `,"error_message":`...)
+		b = jsonstr.Append(b, *msg)
+	}
+	return b
 }

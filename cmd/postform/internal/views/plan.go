@@ -99,8 +99,9 @@ func (v *PlanHuman) PlannedMessage(e runner.PlanEntry) {
 	fmt.Fprintf(v.w, "  %s %s  %s\n", v.color(e.Action, symbols[e.Action]), v.red(e.Address), v.red(v.describe(e)))
 }
 
+// describe is the rest of a plan line; the caller redacts it whole.
 func (v *PlanHuman) describe(e runner.PlanEntry) string {
-	to := v.red(e.To)
+	to := e.To
 	if slices.Contains(e.Sensitive, "to") {
 		to = "(sensitive)"
 	}
