@@ -29,34 +29,18 @@ func stdEncode(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// checkEquivalent fails unless got (our encoding of v) is valid JSON,
-// byte for byte what stdEncode gives for v, and decodes to the same value
-// as json.Marshal's output (with its default HTML escaping).
+// checkEquivalent fails unless got (our encoding of v) is byte for byte
+// what stdEncode gives for v. (Equal bytes are valid JSON and decode to
+// what json.Marshal's output decodes to: the two differ only in HTML
+// escaping, which decodes to the same characters.)
 func checkEquivalent(t testing.TB, v any, got []byte) {
 	t.Helper()
-	if !json.Valid(got) {
-		t.Fatalf("not valid JSON: %q", got)
-	}
 	want, err := stdEncode(v)
 	if err != nil {
 		t.Fatalf("encoding/json: %v", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("bytes differ from encoding/json:\n got: %q\nwant: %q", got, want)
-	}
-	marshalled, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("json.Marshal: %v", err)
-	}
-	var gotV, wantV any
-	if err := json.Unmarshal(got, &gotV); err != nil {
-		t.Fatalf("decoding ours: %v", err)
-	}
-	if err := json.Unmarshal(marshalled, &wantV); err != nil {
-		t.Fatalf("decoding encoding/json's: %v", err)
-	}
-	if !reflect.DeepEqual(gotV, wantV) {
-		t.Fatalf("decoded values differ:\n got: %#v\nwant: %#v", gotV, wantV)
 	}
 }
 

@@ -236,8 +236,9 @@ func (s *Server) serve(pattern string, h endpoint, send sendEndpoint, w http.Res
 		}
 	}()
 
+	headers := s.checkHeaders(r) // depends on the request alone
 	var pending pendingSend
-	if send != nil && s.checkHeaders(r) == 0 {
+	if send != nil && headers == 0 {
 		pending = send(r)
 		if pending.release != nil {
 			defer pending.release()
@@ -258,7 +259,7 @@ func (s *Server) serve(pattern string, h endpoint, send sendEndpoint, w http.Res
 		}
 	}
 
-	status, body := s.precheck(r)
+	status, body := s.precheck(headers)
 	fault := faultNone
 	if status == 0 && send != nil {
 		fault = s.drawFault()
@@ -292,9 +293,10 @@ func (s *Server) serve(pattern string, h endpoint, send sendEndpoint, w http.Res
 	writeJSON(w, status, body)
 }
 
-// precheck applies the rate limit, the header rules and the token check.
-// It returns status 0 when the request may proceed.
-func (s *Server) precheck(r *http.Request) (int, any) {
+// precheck applies the rate limit, then answers the header fault that
+// checkHeaders found, if any. It returns status 0 when the request may
+// proceed.
+func (s *Server) precheck(headers int) (int, any) {
 	if s.opts.RateLimit > 0 {
 		s.faultMu.Lock()
 		ok := s.bucket.take(s.opts.Now())
@@ -306,7 +308,7 @@ func (s *Server) precheck(r *http.Request) (int, any) {
 			return http.StatusTooManyRequests, apiError{codeRateLimited, "Rate limit exceeded: you are sending too fast. Please slow down."}
 		}
 	}
-	switch s.checkHeaders(r) {
+	switch headers {
 	case errAccept:
 		return http.StatusUnsupportedMediaType, apiError{0, "The 'Accept' header must be 'application/json'."}
 	case errContentType:
