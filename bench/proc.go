@@ -50,12 +50,7 @@ func measure(cmd *exec.Cmd, match func(line []byte) bool) measurement {
 	}
 	waitErr := cmd.Wait()
 	m.Wall = time.Since(start)
-	if ps := cmd.ProcessState; ps != nil {
-		m.CPU = ps.UserTime() + ps.SystemTime()
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			m.MaxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-		}
-	}
+	m.CPU, m.MaxRSS = usage(cmd.ProcessState)
 	tail := newTail(20)
 	if _, err := f.Seek(0, io.SeekStart); err == nil {
 		r := bufio.NewReaderSize(f, 1<<16)
@@ -208,13 +203,21 @@ func (s *simulator) stop() (simUsage, error) {
 	}
 	err := s.cmd.Wait()
 	u.Accepted = acceptedCount(s.accepted)
-	if ps := s.cmd.ProcessState; ps != nil {
-		u.CPU = ps.UserTime() + ps.SystemTime()
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			u.MaxRSS = int64(ru.Maxrss) * 1024
-		}
-	}
+	u.CPU, u.MaxRSS = usage(s.cmd.ProcessState)
 	return u, err
+}
+
+// usage is an exited process's user+system CPU time and peak RSS in bytes
+// (zero when it did not run).
+func usage(ps *os.ProcessState) (cpu time.Duration, maxRSS int64) {
+	if ps == nil {
+		return 0, 0
+	}
+	cpu = ps.UserTime() + ps.SystemTime()
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		maxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+	}
+	return cpu, maxRSS
 }
 
 func (s *simulator) kill() {

@@ -78,7 +78,7 @@ runner {
 }
 
 template "digest" {
-  subject   = "Your ${month} digest, ${first_name}"
+  subject   = %[7]q
   html_file = "templates/digest.html"
   text_file = "templates/digest.txt"
 }
@@ -131,7 +131,7 @@ func writeWorkspace(dir string, n, parallelism, batch int, baseURL string) error
 
 // writeConfig (re)writes main.pf.hcl.
 func writeConfig(dir, baseURL string, parallelism, batch int) error {
-	cfg := fmt.Sprintf(configTmpl, baseURL, parallelism, batch, fromAddress, month, campaignTag)
+	cfg := fmt.Sprintf(configTmpl, baseURL, parallelism, batch, fromAddress, month, campaignTag, subjectTmpl)
 	return os.WriteFile(filepath.Join(dir, "main.pf.hcl"), []byte(cfg), 0o644)
 }
 
