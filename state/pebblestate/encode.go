@@ -410,10 +410,11 @@ func decodeRecord(address string, b []byte) (state.Record, error) {
 func encodeIntent(recs []state.Record) []byte {
 	dst := make([]byte, 0, 256*len(recs))
 	dst = binary.AppendUvarint(dst, uint64(len(recs)))
+	var rec []byte
 	for i := range recs {
 		dst = binary.AppendUvarint(dst, uint64(len(recs[i].Address)))
 		dst = append(dst, recs[i].Address...)
-		rec := encodeRecord(nil, &recs[i])
+		rec = encodeRecord(rec[:0], &recs[i])
 		dst = binary.AppendUvarint(dst, uint64(len(rec)))
 		dst = append(dst, rec...)
 	}

@@ -377,27 +377,35 @@ func (s *Store) readRecord(address string) (state.Record, bool, error) {
 	return r, true, nil
 }
 
+// rowScratch holds buffers that putRow reuses from record to record of a
+// batch (a batch copies what it is given).
+type rowScratch struct{ key, val []byte }
+
 // putRow adds r's record and index entries to b. The caller holds s.mu.
-func (s *Store) putRow(b *pebble.Batch, r *state.Record, buf []byte) ([]byte, error) {
-	buf = encodeRecord(buf[:0], r)
-	if err := b.Set(recordKey(r.Address), buf, nil); err != nil {
-		return buf, err
+func (s *Store) putRow(b *pebble.Batch, r *state.Record, sc *rowScratch) error {
+	// The three keys differ only in their first byte (see encode.go).
+	sc.key = append(append(sc.key[:0], kindRecord), r.Address...)
+	sc.val = encodeRecord(sc.val[:0], r)
+	if err := b.Set(sc.key, sc.val, nil); err != nil {
+		return err
 	}
 	if in := unsettled[r.Status]; in || s.hasUnsettledEntry(r.Address) {
-		if err := setIndex(b, kindUnsettled, r.Address, string(r.Status), in); err != nil {
-			return buf, err
+		sc.key[0] = kindUnsettled
+		if err := setIndex(b, sc.key, string(r.Status), in); err != nil {
+			return err
 		}
 	}
-	return buf, setIndex(b, kindOpen, r.Address, string(r.Delivery), open[r.Delivery])
+	sc.key[0] = kindOpen
+	return setIndex(b, sc.key, string(r.Delivery), open[r.Delivery])
 }
 
-// setIndex adds to b the entry of address in the index of kind with value
-// when in is true, and its removal otherwise.
-func setIndex(b *pebble.Batch, kind byte, address, value string, in bool) error {
+// setIndex adds to b the index entry key with value when in is true, and
+// its removal otherwise.
+func setIndex(b *pebble.Batch, key []byte, value string, in bool) error {
 	if in {
-		return b.Set(indexKey(kind, address), []byte(value), nil)
+		return b.Set(key, []byte(value), nil)
 	}
-	return b.Delete(indexKey(kind, address), nil)
+	return b.Delete(key, nil)
 }
 
 // Put inserts or replaces recs in one batch. An empty recs is a no-op and
@@ -442,10 +450,9 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 			}
 			counts[id] = len(sending)
 		}
-		var buf []byte
-		var err error
+		var sc rowScratch
 		for i := range settled {
-			if buf, err = s.putRow(b, &settled[i], buf); err != nil {
+			if err := s.putRow(b, &settled[i], &sc); err != nil {
 				return err
 			}
 		}
@@ -506,10 +513,10 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 				if err := b.Delete(recordKey(a), nil); err != nil {
 					return err
 				}
-				if err := setIndex(b, kindUnsettled, a, "", false); err != nil {
+				if err := b.Delete(indexKey(kindUnsettled, a), nil); err != nil {
 					return err
 				}
-				if err := setIndex(b, kindOpen, a, "", false); err != nil {
+				if err := b.Delete(indexKey(kindOpen, a), nil); err != nil {
 					return err
 				}
 			}
