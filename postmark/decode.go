@@ -423,14 +423,9 @@ func (d *resultDecoder) parseResult(i int, r *SendResult, ss *resultStrings) (in
 // case folding of its own; only the ASCII part of that folding is
 // reproduced here, so a name with any non-ASCII character is declined.
 func (d *resultDecoder) parseName(b []byte, i int) (resultField, int, parseStatus) {
-	end, plain, st := scanString(b, i)
+	name, end, st := d.unquoted(b, i)
 	if st != parsed {
 		return fieldUnknown, end, st
-	}
-	name := b[i+1 : end-1]
-	if !plain {
-		d.tmp = appendUnquoted(d.tmp[:0], name)
-		name = d.tmp
 	}
 	for _, c := range name {
 		if c >= utf8.RuneSelf {
@@ -476,6 +471,22 @@ func equalFoldASCII(b []byte, s string) bool {
 	return true
 }
 
+// unquoted scans the string at b[i] and returns its contents: a slice of
+// b when it holds no escape, else unescaped into d.tmp (valid until the
+// next call).
+func (d *resultDecoder) unquoted(b []byte, i int) ([]byte, int, parseStatus) {
+	end, plain, st := scanString(b, i)
+	if st != parsed {
+		return nil, end, st
+	}
+	s := b[i+1 : end-1]
+	if !plain {
+		d.tmp = appendUnquoted(d.tmp[:0], s)
+		s = d.tmp
+	}
+	return s, end, parsed
+}
+
 // parseStringField parses a string or null for a string field. null
 // leaves the field as it was, as encoding/json does.
 func (d *resultDecoder) parseStringField(b []byte, i int, sp *span) (int, parseStatus) {
@@ -511,14 +522,9 @@ func (d *resultDecoder) parseTimeField(b []byte, i int, t *time.Time) (int, pars
 	default:
 		return i, declined
 	}
-	end, plain, st := scanString(b, i)
+	s, end, st := d.unquoted(b, i)
 	if st != parsed {
 		return end, st
-	}
-	s := b[i+1 : end-1]
-	if !plain {
-		d.tmp = appendUnquoted(d.tmp[:0], s)
-		s = d.tmp
 	}
 	v, ok := parseStamp(s)
 	if !ok {
@@ -548,15 +554,9 @@ func (d *resultDecoder) parseIntField(b []byte, i int, n *int) (int, parseStatus
 		}
 		digits = b[i:end]
 	case c == '"':
-		var plain bool
 		var st parseStatus
-		if end, plain, st = scanString(b, i); st != parsed {
+		if digits, end, st = d.unquoted(b, i); st != parsed {
 			return end, st
-		}
-		digits = b[i+1 : end-1]
-		if !plain {
-			d.tmp = appendUnquoted(d.tmp[:0], digits)
-			digits = d.tmp
 		}
 		if digits = bytes.TrimSpace(digits); len(digits) == 0 {
 			*n = 0
