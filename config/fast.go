@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -57,14 +58,7 @@ func compileFast(expr hcl.Expression, inFor *hclsyntax.ForExpr) *fastExpr {
 			roots = append(roots, inFor.KeyVar)
 		}
 	}
-	scoped := false
-	for _, tr := range expr.Variables() {
-		for _, root := range roots {
-			if tr.RootName() == root {
-				scoped = true
-			}
-		}
-	}
+	scoped := slices.ContainsFunc(roots, func(root string) bool { return refersTo(expr, root) })
 	switch e := expr.(type) {
 	case *hclsyntax.LiteralValueExpr:
 		fx.kind, fx.lit = fastLiteral, e.Val

@@ -289,5 +289,5 @@ func (e *msgEval) metadataKeyRange(key string, expr hcl.Expression) *hcl.Range {
 
 // checkAt reports a problem at a given range.
 func (e *msgEval) checkAt(summary, detail string, subject *hcl.Range) {
-	e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject})
+	e.diags = append(e.diags, errorDiag(summary, detail, subject))
 }
