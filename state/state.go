@@ -14,6 +14,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -64,7 +65,37 @@ func (d Delivery) Terminal() bool {
 type Meta struct {
 	Lineage string // random at creation, never changes
 	Serial  int64  // incremented by every write transaction
-	Target  string // the Postmark target this store belongs to (base URL or "simulator")
+	Target  string // the Postmark endpoint this store belongs to (normalised base URL or "simulator")
+	Server  Server // the Postmark server the store is bound to; zero until Bind
+}
+
+// Server is a Postmark server as GET /server names it. A state belongs to
+// one server: a token for another server never reads or writes it.
+type Server struct {
+	ID   int64
+	Name string
+}
+
+// Bound reports whether s names a server.
+func (s Server) Bound() bool { return s.ID != 0 || s.Name != "" }
+
+// String names the server for people: its name and ID.
+func (s Server) String() string {
+	if !s.Bound() {
+		return "(no server yet)"
+	}
+	return fmt.Sprintf("%q (ID %d)", s.Name, s.ID)
+}
+
+// ServerMismatchError reports a store bound to another Postmark server than
+// the one a command reached.
+type ServerMismatchError struct {
+	Stored    Server // the server the store belongs to
+	Requested Server // the server the token belongs to
+}
+
+func (e *ServerMismatchError) Error() string {
+	return fmt.Sprintf("this state belongs to Postmark server %s, not to server %s", e.Stored, e.Requested)
 }
 
 // Record is one message's row. Zero times mean "not known".
@@ -77,6 +108,8 @@ type Record struct {
 	Tag        string
 	Digest     string // content digest of the payload as sent (without pf_id)
 	PFID       string // the pf_id metadata value
+	PFBatch    string // the pf_batch metadata value (empty for records from before it existed)
+	Generation int    // 0 for the first send; a deliberate resend (-replace, state rm) uses the next
 
 	Status         Status
 	MessageID      string
@@ -142,13 +175,39 @@ type Store interface {
 	// Counts returns the number of records per status and per delivery.
 	Counts(ctx context.Context) (Counts, error)
 
-	// Put inserts or replaces every record in recs in one transaction.
-	// When Put returns nil, the records are durable.
+	// Put inserts or replaces every record in recs in one transaction,
+	// and clears the tombstones of their addresses. When Put returns nil,
+	// the records are durable.
 	Put(ctx context.Context, recs []Record) error
 
 	// Delete removes the records for addresses in one transaction and
-	// reports how many existed.
+	// reports how many existed. For each removed record it keeps a
+	// tombstone holding the generation the address must use next (the
+	// record's Generation plus one), so a message sent again after a
+	// removal is a new generation, never mistaken for the one removed.
 	Delete(ctx context.Context, addresses []string) (int, error)
+
+	// Tombstones returns, among addresses, those removed by Delete and
+	// not put since, with the generation each must use next. The map is
+	// never nil.
+	Tombstones(ctx context.Context, addresses []string) (map[string]int, error)
+
+	// Bind records the Postmark server the store belongs to. Binding an
+	// unbound store sets it (one transaction); binding it to the server it
+	// already has changes nothing and leaves the serial alone; binding a
+	// store bound to another server (another ID) fails with
+	// *ServerMismatchError and changes nothing. A server's new name is
+	// recorded.
+	Bind(ctx context.Context, s Server) error
+
+	// Values returns the named values among names that have been set.
+	// The map is never nil.
+	Values(ctx context.Context, names []string) (map[string]string, error)
+
+	// SetValues sets named values in one transaction (an empty value
+	// removes the name). Values are small: recovery watermarks and the
+	// like.
+	SetValues(ctx context.Context, values map[string]string) error
 
 	// PutSuppressions records inactive recipients (upsert by email+stream).
 	PutSuppressions(ctx context.Context, s []Suppression) error

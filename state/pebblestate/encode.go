@@ -20,6 +20,8 @@ import (
 //	'o' address                   a record whose delivery is open (value: the delivery)
 //	'i' id (8 bytes, big-endian)  an intent: records announced as sending
 //	's' stream 0x00 email         a suppression (value: encodeSuppression)
+//	't' address                   a tombstone of a removed record (value: the next generation, varint)
+//	'v' name                      a named value (state.Store.SetValues)
 //
 // Addresses and emails compare as bytes, which is the order Page promises
 // (Go's string order).
@@ -37,6 +39,8 @@ const (
 	kindOpen        = 'o'
 	kindIntent      = 'i'
 	kindSuppression = 's'
+	kindTombstone   = 't'
+	kindValue       = 'v'
 )
 
 func recordKey(address string) []byte {
@@ -119,8 +123,24 @@ func checkRecord(r *state.Record) error {
 }
 
 // recordFormat is the first byte of every encoded record. A reader refuses
-// a format it does not know.
-const recordFormat = 1
+// a format it does not know. Format 1 is the fixed list of fields; format 2
+// adds, after them, a tail of optional fields, each a uvarint tag then its
+// value, written only when not zero, in increasing tag order. A field added
+// to state.Record later takes the next tag; a reader refuses a tag it does
+// not know (the record was written by a newer postform).
+const (
+	recordFormatV1 = 1
+	recordFormat   = 2
+)
+
+// Tags of the optional fields of format 2.
+const (
+	tagGeneration = 1 // varint
+	tagPFBatch    = 2 // string
+)
+
+// suppressionFormat is the first byte of an encoded suppression.
+const suppressionFormat = 1
 
 // Flags of an encoded record: which fields take a shorter form. Every short
 // form is used only when it gives back exactly the original string.
@@ -261,6 +281,14 @@ func encodeRecord(dst []byte, r *state.Record) []byte {
 	tim(r.LastEventAt)
 	tim(r.CheckedAt)
 	num(int64(r.Duplicates))
+	if r.Generation != 0 {
+		dst = binary.AppendUvarint(dst, tagGeneration)
+		num(int64(r.Generation))
+	}
+	if r.PFBatch != "" {
+		dst = binary.AppendUvarint(dst, tagPFBatch)
+		str(r.PFBatch)
+	}
 	return dst
 }
 
@@ -342,7 +370,7 @@ func (d *decoder) tim(prev *int64) time.Time {
 
 // decodeRecord is the inverse of encodeRecord; address is the record's key.
 func decodeRecord(address string, b []byte) (state.Record, error) {
-	if len(b) < 2 || b[0] != recordFormat {
+	if len(b) < 2 || (b[0] != recordFormat && b[0] != recordFormatV1) {
 		return state.Record{}, fmt.Errorf("record %s: %w (unknown format)", address, errCorrupt)
 	}
 	flags := b[1]
@@ -396,6 +424,9 @@ func decodeRecord(address string, b []byte) (state.Record, error) {
 	r.LastEventAt = d.tim(&prev)
 	r.CheckedAt = d.tim(&prev)
 	r.Duplicates = int(d.num())
+	if b[0] == recordFormat {
+		d.tail(&r)
+	}
 	if d.err == nil && (len(d.b) != 0 || flags >= flagRawMessageID<<1) {
 		d.err = errCorrupt
 	}
@@ -403,6 +434,27 @@ func decodeRecord(address string, b []byte) (state.Record, error) {
 		return state.Record{}, fmt.Errorf("record %s: %w", address, d.err)
 	}
 	return r, nil
+}
+
+// tail reads the optional fields of format 2 into r.
+func (d *decoder) tail(r *state.Record) {
+	last := uint64(0)
+	for d.err == nil && len(d.b) > 0 {
+		tag, k := binary.Uvarint(d.b)
+		if k <= 0 || tag <= last {
+			d.err = errCorrupt
+			return
+		}
+		d.b, last = d.b[k:], tag
+		switch tag {
+		case tagGeneration:
+			r.Generation = int(d.num())
+		case tagPFBatch:
+			r.PFBatch = d.str()
+		default:
+			d.err = fmt.Errorf("%w (field %d is unknown: written by a newer postform?)", errCorrupt, tag)
+		}
+	}
 }
 
 // encodeIntent encodes records announced as sending: a count, then each
@@ -451,7 +503,7 @@ func decodeIntent(b []byte) ([]state.Record, error) {
 // encodeSuppression and decodeSuppression store the fields of a
 // suppression that its key does not hold.
 func encodeSuppression(x *state.Suppression, at int64) []byte {
-	dst := []byte{recordFormat}
+	dst := []byte{suppressionFormat}
 	dst = binary.AppendUvarint(dst, uint64(len(x.Reason)))
 	dst = append(dst, x.Reason...)
 	dst = binary.AppendUvarint(dst, uint64(len(x.MessageID)))
@@ -460,7 +512,7 @@ func encodeSuppression(x *state.Suppression, at int64) []byte {
 }
 
 func decodeSuppression(stream, email string, b []byte) (state.Suppression, error) {
-	if len(b) == 0 || b[0] != recordFormat {
+	if len(b) == 0 || b[0] != suppressionFormat {
 		return state.Suppression{}, fmt.Errorf("suppression %s: %w", email, errCorrupt)
 	}
 	d := decoder{b: b[1:]}

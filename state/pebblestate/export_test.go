@@ -1,6 +1,10 @@
 package pebblestate
 
-import "github.com/cockroachdb/pebble/v2"
+import (
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/postform/postform/state"
+)
 
 // StoredIntents counts the intents stored in s (not those in memory).
 func StoredIntents(s *Store) (int, error) {
@@ -47,4 +51,11 @@ func IndexEntries(s *Store) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// EncodeRecordForTest and DecodeRecordForTest expose the record codec.
+func EncodeRecordForTest(r *state.Record) []byte { return encodeRecord(nil, r) }
+
+func DecodeRecordForTest(address string, b []byte) (state.Record, error) {
+	return decodeRecord(address, b)
 }

@@ -85,6 +85,12 @@ type Store struct {
 	// up and deletions are written blindly.
 	unsettledKnown bool
 	unsettledAddrs map[string]struct{}
+	// tombs holds every tombstone (address → next generation), so that a
+	// Put clears one only where it exists. Removals are rare and small.
+	tombs map[string]int
+	// server is the Postmark server the store is bound to (meta values
+	// server_id and server_name). Guarded by mu.
+	server state.Server
 }
 
 // maxTrackedUnsettled bounds the memory spent on unsettledAddrs.
@@ -139,6 +145,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.loadUnsettled(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadTombstones(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadServer(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -335,7 +349,7 @@ func (s *Store) Meta(ctx context.Context) (state.Meta, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return state.Meta{Lineage: s.lineage, Serial: s.serial, Target: s.target}, nil
+	return state.Meta{Lineage: s.lineage, Serial: s.serial, Target: s.target, Server: s.server}, nil
 }
 
 // write builds one batch with fn, adds the serial's increment and commits
@@ -456,10 +470,16 @@ func (s *Store) Put(ctx context.Context, recs []state.Record) error {
 				return err
 			}
 		}
+		if err := s.clearTombstones(b, last); err != nil {
+			return err
+		}
 		return s.settleIntents(b, counts, func(a string) bool { _, ok := last[a]; return ok })
 	})
 	if err != nil {
 		return fmt.Errorf("pebblestate: put: %w", err)
+	}
+	for a := range last {
+		delete(s.tombs, a)
 	}
 	// Committed: memory follows.
 	if len(sending) > 0 {
@@ -487,6 +507,7 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 	defer s.mu.Unlock()
 	counts := maps.Clone(s.intents)
 	seen := make(map[string]bool, len(addresses))
+	newTombs := map[string]int{}
 	var flying []string
 	n := 0
 	err := s.write(ctx, func(b *pebble.Batch) error {
@@ -500,14 +521,22 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 				flying = append(flying, a)
 				s.retire(a, counts)
 			}
-			_, found, err := s.readRecord(a)
+			rec, found, err := s.readRecord(a)
 			if err != nil {
 				return err
+			}
+			if inFlight && !found {
+				rec = s.inflight[a].rec
 			}
 			// An in-flight address counts once, whether or not it also has
 			// a (stale) row.
 			if found || inFlight {
 				n++
+				next := max(rec.Generation+1, s.tombs[a])
+				if err := b.Set(tombstoneKey(a), binary.AppendVarint(nil, int64(next)), nil); err != nil {
+					return err
+				}
+				newTombs[a] = next
 			}
 			if found {
 				if err := b.Delete(recordKey(a), nil); err != nil {
@@ -532,6 +561,7 @@ func (s *Store) Delete(ctx context.Context, addresses []string) (int, error) {
 	for a := range seen {
 		s.noteUnsettled(a, false)
 	}
+	maps.Copy(s.tombs, newTombs)
 	s.intents = counts
 	return n, nil
 }

@@ -37,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"Suppressions", testSuppressions},
 		{"ConcurrentPut", testConcurrentPut},
 		{"SendingLifecycle", testSendingLifecycle},
+		{"Tombstones", testTombstones},
+		{"Bind", testBind},
+		{"Values", testValues},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,8 +172,14 @@ func testMetaSerial(t *testing.T, s state.Store) {
 	step("empty Put", false, func() error { return s.Put(ctx, nil) })
 	step("empty Delete", false, func() error { _, err := s.Delete(ctx, nil); return err })
 	step("empty PutSuppressions", false, func() error { return s.PutSuppressions(ctx, nil) })
-	if serial != m0.Serial+5 {
-		t.Fatalf("serial went from %d to %d over 5 writes", m0.Serial, serial)
+	step("SetValues", true, func() error { return s.SetValues(ctx, map[string]string{"k": "v"}) })
+	step("empty SetValues", false, func() error { return s.SetValues(ctx, nil) })
+	step("Values", false, func() error { _, err := s.Values(ctx, []string{"k"}); return err })
+	step("Tombstones", false, func() error { _, err := s.Tombstones(ctx, []string{a}); return err })
+	step("Bind", true, func() error { return s.Bind(ctx, state.Server{ID: 7, Name: "Seven"}) })
+	step("Bind to the same server", false, func() error { return s.Bind(ctx, state.Server{ID: 7, Name: "Seven"}) })
+	if serial != m0.Serial+7 {
+		t.Fatalf("serial went from %d to %d over 7 writes", m0.Serial, serial)
 	}
 }
 
@@ -792,4 +801,122 @@ func testSendingLifecycle(t *testing.T, s state.Store) {
 		t.Fatal(err)
 	}
 	check("settled", map[state.Status]int{state.StatusSent: 17, state.StatusFailed: 2, state.StatusUncertain: 9})
+}
+
+// testTombstones: Delete leaves the next generation of each removed
+// address; Put of the address clears it.
+func testTombstones(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	a, b, c := addr("tomb", 1), addr("tomb", 2), addr("tomb", 3)
+	ra, rb := FullRecord(a, 1), FullRecord(b, 2)
+	ra.Generation, rb.Generation = 0, 4
+	rc := FullRecord(c, 3)
+	rc.Status = state.StatusSending // in flight, announced but not settled
+	rc.Generation = 1
+	mustPut(t, s, ra, rb)
+	mustPut(t, s, rc)
+	got, err := s.Tombstones(ctx, []string{a, b, c})
+	if err != nil {
+		t.Fatalf("Tombstones: %v", err)
+	}
+	if got == nil || len(got) != 0 {
+		t.Fatalf("Tombstones before any Delete = %v, want an empty map", got)
+	}
+	if _, err := s.Delete(ctx, []string{a, b, c, addr("tomb", 9)}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	got, err = s.Tombstones(ctx, []string{a, b, c, addr("tomb", 9)})
+	if err != nil {
+		t.Fatalf("Tombstones: %v", err)
+	}
+	want := map[string]int{a: 1, b: 5, c: 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("Tombstones after Delete (-want +got):\n%s", diff)
+	}
+	// Deleting an address that has only a tombstone keeps it as it is.
+	if _, err := s.Delete(ctx, []string{a}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	// Sending again: the new record carries the next generation and
+	// clears the tombstone.
+	rb2 := FullRecord(b, 5)
+	rb2.Generation = 5
+	mustPut(t, s, rb2)
+	got, err = s.Tombstones(ctx, []string{a, b, c})
+	if err != nil {
+		t.Fatalf("Tombstones: %v", err)
+	}
+	if diff := cmp.Diff(map[string]int{a: 1, c: 2}, got); diff != "" {
+		t.Fatalf("Tombstones after putting %s again (-want +got):\n%s", b, diff)
+	}
+	// A second removal counts from the record's generation.
+	if _, err := s.Delete(ctx, []string{b}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	got, err = s.Tombstones(ctx, []string{b})
+	if err != nil {
+		t.Fatalf("Tombstones: %v", err)
+	}
+	if got[b] != 6 {
+		t.Fatalf("Tombstones[%s] after the second removal = %d, want 6", b, got[b])
+	}
+}
+
+// testBind: a store binds to one Postmark server.
+func testBind(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	if m := mustMeta(t, s); m.Server.Bound() {
+		t.Fatalf("a new store is bound to %v", m.Server)
+	}
+	if err := s.Bind(ctx, state.Server{ID: 42, Name: "Staging"}); err != nil {
+		t.Fatalf("Bind: %v", err)
+	}
+	if m := mustMeta(t, s); m.Server != (state.Server{ID: 42, Name: "Staging"}) {
+		t.Fatalf("Meta().Server = %v after Bind", m.Server)
+	}
+	serial := mustMeta(t, s).Serial
+	err := s.Bind(ctx, state.Server{ID: 43, Name: "Production"})
+	var mm *state.ServerMismatchError
+	if !errors.As(err, &mm) {
+		t.Fatalf("Bind to another server: err = %v, want *state.ServerMismatchError", err)
+	}
+	if mm.Stored.ID != 42 || mm.Requested.ID != 43 {
+		t.Fatalf("ServerMismatchError = %+v, want stored 42 and requested 43", mm)
+	}
+	m := mustMeta(t, s)
+	if m.Server.ID != 42 || m.Serial != serial {
+		t.Fatalf("a refused Bind changed the store: server %v, serial %d (was %d)", m.Server, m.Serial, serial)
+	}
+	// The same server under a new name: the name follows.
+	if err := s.Bind(ctx, state.Server{ID: 42, Name: "Staging EU"}); err != nil {
+		t.Fatalf("Bind with a new name: %v", err)
+	}
+	if m := mustMeta(t, s); m.Server.Name != "Staging EU" {
+		t.Fatalf("Meta().Server.Name = %q after a rename, want %q", m.Server.Name, "Staging EU")
+	}
+}
+
+// testValues: named values are set, read and removed.
+func testValues(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	got, err := s.Values(ctx, []string{"a"})
+	if err != nil {
+		t.Fatalf("Values: %v", err)
+	}
+	if got == nil || len(got) != 0 {
+		t.Fatalf("Values of a new store = %v, want an empty map", got)
+	}
+	if err := s.SetValues(ctx, map[string]string{"a": "1", "b": "two", "c": "3"}); err != nil {
+		t.Fatalf("SetValues: %v", err)
+	}
+	if err := s.SetValues(ctx, map[string]string{"a": "one", "c": ""}); err != nil {
+		t.Fatalf("SetValues: %v", err)
+	}
+	got, err = s.Values(ctx, []string{"a", "b", "c", "d"})
+	if err != nil {
+		t.Fatalf("Values: %v", err)
+	}
+	if diff := cmp.Diff(map[string]string{"a": "one", "b": "two"}, got); diff != "" {
+		t.Fatalf("Values (-want +got):\n%s", diff)
+	}
 }
