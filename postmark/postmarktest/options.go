@@ -24,6 +24,13 @@ type Options struct {
 	// AcceptAnyToken makes any non-empty token valid.
 	AcceptAnyToken bool
 
+	// ServerID and ServerName are what GET /server answers. Zero and empty
+	// mean an ID derived from Token (so two simulators with different
+	// tokens are two servers, and one token is the same server in every
+	// process) and the name "Simulated server <ID>".
+	ServerID   int64
+	ServerName string
+
 	// Seed seeds the fault and MessageID generators.
 	Seed uint64
 

@@ -121,21 +121,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // or localhost; port 0 picks a free port), and serves in the background
 // until Close. A Server starts at most once.
 func (s *Server) Start(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("postmarktest: bad listen address %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("postmarktest: refusing to listen on non-loopback address %q", addr)
-	}
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
 	if s.ln != nil {
 		return errors.New("postmarktest: server already started once")
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenLoopback(addr)
 	if err != nil {
-		return fmt.Errorf("postmarktest: %w", err)
+		return err
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -192,6 +185,7 @@ func (s *Server) routes() http.Handler {
 	handleSend("POST /email/batchWithTemplates", s.handleBatchWithTemplates)
 	handle("GET /messages/outbound", s.handleSearch)
 	handle("GET /messages/outbound/{id}/details", s.handleDetails)
+	handle("GET /server", s.handleServer)
 	handle("GET /bounces", s.handleBounces)
 	handle("GET /bounces/{id}", s.handleBounce)
 	handle("GET /message-streams/{stream}/suppressions/dump", s.handleSuppressions)

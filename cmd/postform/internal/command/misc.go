@@ -43,23 +43,41 @@ func (m *meta) runSim(args []string) int {
 	if err != nil {
 		return m.usageError("sim", err)
 	}
-	sim := postmarktest.New(postmarktest.Options{
-		Token: opts.Token, Seed: opts.Seed, Latency: opts.Latency, RateLimit: opts.RateLimit,
+	base := postmarktest.Options{
+		Seed: opts.Seed, Latency: opts.Latency, RateLimit: opts.RateLimit,
 		Rate429: opts.Fault429, Rate500: opts.Fault500, Rate503: opts.Fault503, RateAcceptedDrop: opts.FaultDrop,
 		SearchLag: opts.SearchLag, DeliveryDelay: opts.DeliveryDelay,
-	})
-	if err := sim.Start(opts.Addr); err != nil {
+	}
+	// -token a,b runs one simulated Postmark server per token behind one
+	// address, as Postmark serves every server of an account from one
+	// host: the token picks the server.
+	var list []postmarktest.Options
+	for i, tok := range strings.Split(opts.Token, ",") {
+		o := base
+		o.Token, o.Seed = strings.TrimSpace(tok), base.Seed+uint64(i)
+		list = append(list, o)
+	}
+	sims, err := postmarktest.NewServers(list)
+	if err != nil {
+		return m.usageError("sim", err)
+	}
+	if err := sims.Start(opts.Addr); err != nil {
 		return m.fail("Cannot start the simulator", err)
 	}
-	defer sim.Close()
-	fmt.Fprintf(m.streams.Out, "Postmark simulator listening on %s\n", sim.URL())
-	fmt.Fprintf(m.streams.Out, "Use it with:\n  export POSTMARK_SERVER_TOKEN=%s\n  and postmark { base_url = %q } in your configuration\n", sim.Token(), sim.URL())
+	defer sims.Close()
+	fmt.Fprintf(m.streams.Out, "Postmark simulator listening on %s\n", sims.URL())
+	for _, sim := range sims.List() {
+		fmt.Fprintf(m.streams.Out, "  server %d (%s): token %s\n", sim.ServerID(), sim.ServerName(), sim.Token())
+	}
+	fmt.Fprintf(m.streams.Out, "Use it with:\n  export POSTMARK_SERVER_TOKEN=%s\n  and postmark { base_url = %q } in your configuration\n", sims.List()[0].Token(), sims.URL())
 	fmt.Fprintln(m.streams.Out, "Press Ctrl-C to stop.")
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	<-ch
 	signal.Stop(ch)
-	fmt.Fprintf(m.streams.Out, "Stopped after accepting %d message(s).\n", sim.AcceptedCount())
+	for _, sim := range sims.List() {
+		fmt.Fprintf(m.streams.Out, "Stopped server %d after accepting %d message(s).\n", sim.ServerID(), sim.AcceptedCount())
+	}
 	return ExitOK
 }
 
