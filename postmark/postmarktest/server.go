@@ -186,6 +186,8 @@ func (s *Server) routes() http.Handler {
 	handle("GET /messages/outbound", s.handleSearch)
 	handle("GET /messages/outbound/{id}/details", s.handleDetails)
 	handle("GET /server", s.handleServer)
+	handle("GET /templates/{ref}", s.handleGetTemplate)
+	handle("POST /templates/validate", s.handleValidateTemplate)
 	handle("GET /bounces", s.handleBounces)
 	handle("GET /bounces/{id}", s.handleBounce)
 	handle("GET /message-streams/{stream}/suppressions/dump", s.handleSuppressions)
